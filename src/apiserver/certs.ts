@@ -1,0 +1,183 @@
+/**
+ * Cluster PKI: on first start the server creates a cluster CA, an apiserver
+ * serving certificate and an admin client certificate (ECDSA P-256), stored
+ * as PEM files under `<data-dir>/server/tls`. Later starts reuse them (the
+ * serving certificate is re-issued when its host names or addresses change).
+ */
+import "reflect-metadata";
+import * as x509 from "@peculiar/x509";
+import { webcrypto, X509Certificate } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import { join } from "node:path";
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
+const tenYears = 10 * 365 * 24 * 3600 * 1000;
+const oneYear = 365 * 24 * 3600 * 1000;
+
+/** A certificate and its private key, both PEM. */
+export interface KeyPair {
+  cert: string;
+  key: string;
+}
+
+export interface ClusterPki {
+  ca: KeyPair;
+  serving: KeyPair;
+  admin: KeyPair;
+}
+
+function toPem(der: ArrayBuffer, label: string): string {
+  const b64 = Buffer.from(der).toString("base64").replace(/(.{64})/g, "$1\n").replace(/\n$/, "");
+  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
+}
+
+async function newKeys(): Promise<CryptoKeyPair> {
+  return (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
+}
+
+async function keyPem(k: CryptoKey): Promise<string> {
+  return toPem(await webcrypto.subtle.exportKey("pkcs8", k), "PRIVATE KEY");
+}
+
+async function importKey(pem: string): Promise<CryptoKey> {
+  const b64 = pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
+  return webcrypto.subtle.importKey("pkcs8", Buffer.from(b64, "base64"), alg, true, ["sign"]);
+}
+
+function serial(): string {
+  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString("hex").replace(/^[89a-f]/, "1");
+}
+
+function escapeDn(v: string): string {
+  return v.replace(/([,+"\\<>;=])/g, "\\$1");
+}
+
+async function createCa(): Promise<KeyPair> {
+  const keys = await newKeys();
+  const now = Date.now();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `CN=tskube-ca@${Math.floor(now / 1000)}`,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + tenYears),
+    signingAlgorithm: alg,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { cert: cert.toString("pem"), key: await keyPem(keys.privateKey) };
+}
+
+interface LeafOptions {
+  commonName: string;
+  organizations?: string[];
+  dnsNames?: string[];
+  ips?: string[];
+  server: boolean;
+}
+
+/** Issues a leaf certificate signed by the CA. */
+export async function issueCertificate(ca: KeyPair, opts: LeafOptions): Promise<KeyPair> {
+  const keys = await newKeys();
+  const caCert = new x509.X509Certificate(ca.cert);
+  const caKey = await importKey(ca.key);
+  const now = Date.now();
+  const subject = [
+    ...(opts.organizations ?? []).map((o) => `O=${escapeDn(o)}`),
+    `CN=${escapeDn(opts.commonName)}`,
+  ].join(", ");
+  const extensions: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    new x509.ExtendedKeyUsageExtension([opts.server ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+    await x509.AuthorityKeyIdentifierExtension.create(caCert),
+  ];
+  const names = [
+    ...(opts.dnsNames ?? []).map((value) => ({ type: "dns" as const, value })),
+    ...(opts.ips ?? []).map((value) => ({ type: "ip" as const, value })),
+  ];
+  if (names.length) extensions.push(new x509.SubjectAlternativeNameExtension(names));
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject,
+    issuer: caCert.subject,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + oneYear),
+    signingAlgorithm: alg,
+    publicKey: keys.publicKey,
+    signingKey: caKey as never,
+    extensions,
+  });
+  return { cert: cert.toString("pem"), key: await keyPem(keys.privateKey) };
+}
+
+/** Addresses the serving certificate must be valid for. */
+export function servingAddresses(bindAddress: string, firstServiceIp: string): { ips: string[]; dnsNames: string[] } {
+  const ips = new Set<string>(["127.0.0.1", "::1", firstServiceIp]);
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) ips.add(a.address.replace(/%.*$/, ""));
+  }
+  if (bindAddress && bindAddress !== "0.0.0.0" && bindAddress !== "::") ips.add(bindAddress);
+  const dnsNames = [
+    "localhost",
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+  ];
+  return { ips: [...ips], dnsNames };
+}
+
+function read(dir: string, name: string): KeyPair | undefined {
+  const c = join(dir, `${name}.crt`);
+  const k = join(dir, `${name}.key`);
+  if (!existsSync(c) || !existsSync(k)) return undefined;
+  return { cert: readFileSync(c, "utf8"), key: readFileSync(k, "utf8") };
+}
+
+function write(dir: string, name: string, kp: KeyPair): void {
+  writeFileSync(join(dir, `${name}.crt`), kp.cert, { mode: 0o644 });
+  writeFileSync(join(dir, `${name}.key`), kp.key, { mode: 0o600 });
+}
+
+function coversAll(certPem: string, ips: string[], dnsNames: string[]): boolean {
+  const cert = new X509Certificate(certPem);
+  if (Date.parse(cert.validTo) - Date.now() < 30 * 24 * 3600 * 1000) return false;
+  const san = cert.subjectAltName ?? "";
+  return ips.every((ip) => san.includes(`IP Address:${ip}`)) && dnsNames.every((d) => san.includes(`DNS:${d}`));
+}
+
+/**
+ * Loads the cluster PKI from `dir`, creating whatever is missing. The serving
+ * certificate is re-issued when it does not cover `ips`/`dnsNames` any more.
+ */
+export async function ensurePki(dir: string, serving: { ips: string[]; dnsNames: string[] }): Promise<ClusterPki> {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  let ca = read(dir, "ca");
+  let fresh = false;
+  if (!ca) {
+    ca = await createCa();
+    write(dir, "ca", ca);
+    fresh = true;
+  }
+  let srv = fresh ? undefined : read(dir, "serving");
+  if (!srv || !coversAll(srv.cert, serving.ips.filter((ip) => !ip.includes(":")), serving.dnsNames)) {
+    srv = await issueCertificate(ca, { commonName: "kube-apiserver", ...serving, server: true });
+    write(dir, "serving", srv);
+  }
+  let admin = fresh ? undefined : read(dir, "admin");
+  if (!admin) {
+    admin = await issueCertificate(ca, { commonName: "admin", organizations: ["system:masters"], server: false });
+    write(dir, "admin", admin);
+  }
+  return { ca, serving: srv, admin };
+}

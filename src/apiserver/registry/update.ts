@@ -1,0 +1,227 @@
+/**
+ * Update (PUT) and patch of objects and their status subresource: a guarded
+ * read-modify-write loop over the store's compare-and-swap, with upstream's
+ * rules for resourceVersion preconditions, the spec/status split, generation,
+ * immutable metadata, finalizer-completed deletion and no-op detection.
+ */
+import type { ResourceInfo } from "../../api/resources.ts";
+import type { KObject } from "../../api/types.ts";
+import { validateStatusUpdate, validateUpdate } from "../../api/validation/index.ts";
+import { conflict, invalid, notFound, StatusError } from "../../machinery/errors.ts";
+import { applyJsonPatch } from "../../machinery/jsonpatch.ts";
+import { applyMergePatch } from "../../machinery/mergepatch.ts";
+import { applyStrategicMergePatch } from "../../machinery/strategicpatch.ts";
+import { KeyNotFoundError, RevisionMismatchError } from "../../storage/types.ts";
+import { decodeStored } from "../watchcache.ts";
+import type { Allocation } from "./allocator.ts";
+import { createObject } from "./create.ts";
+import {
+  clone,
+  encodeForStorage,
+  jsonEqual,
+  objectKey,
+  specPart,
+  toRequestVersion,
+  toStorageVersion,
+} from "./objects.ts";
+import { checkBodyIdentity, defaultAndValidate, handleUnknownFields, type Registry, type WriteOptions } from "./registry.ts";
+import { allowsCreateOnUpdate, hasStatusSubresource, tracksGeneration } from "./strategy.ts";
+
+export type PatchType = "json" | "merge" | "strategic";
+
+/** Maps a PATCH Content-Type to its patch type (undefined when unsupported). */
+export function patchTypeOf(contentType: string): PatchType | undefined {
+  const ct = contentType.split(";")[0].trim().toLowerCase();
+  if (ct === "application/json-patch+json") return "json";
+  if (ct === "application/merge-patch+json") return "merge";
+  if (ct === "application/strategic-merge-patch+json") return "strategic";
+  return undefined;
+}
+
+const maxAttempts = 16;
+
+type Produce = (current: KObject) => KObject;
+
+/** Server-owned metadata that an update cannot change. */
+function keepServerMeta(next: KObject, cur: KObject, info: ResourceInfo): void {
+  const m = next.metadata;
+  const c = cur.metadata;
+  m.uid ??= c.uid;
+  m.creationTimestamp = c.creationTimestamp;
+  if (c.deletionTimestamp) m.deletionTimestamp = c.deletionTimestamp;
+  else delete m.deletionTimestamp;
+  if (c.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = c.deletionGracePeriodSeconds;
+  else delete m.deletionGracePeriodSeconds;
+  if (tracksGeneration(info)) {
+    const gen = c.generation ?? 1;
+    m.generation = jsonEqual(specPart(next), specPart(cur)) ? gen : gen + 1;
+  } else delete m.generation;
+  delete m.selfLink;
+}
+
+interface UpdateOutcome {
+  obj: KObject;
+  created: boolean;
+}
+
+/**
+ * The read-modify-write loop shared by PUT and PATCH. `produce` turns the
+ * current object (request version, a private copy) into the desired one.
+ * A resourceVersion in the desired object is a precondition.
+ */
+async function guaranteedUpdate(
+  reg: Registry,
+  info: ResourceInfo,
+  namespace: string,
+  name: string,
+  status: boolean,
+  opts: WriteOptions,
+  produce: Produce,
+  onMissing: () => Promise<UpdateOutcome>,
+): Promise<UpdateOutcome> {
+  const key = objectKey(info, namespace, name);
+  const qr = { group: info.group, resource: info.plural };
+  for (let attempt = 0; ; attempt++) {
+    const kv = await reg.store.get(key);
+    if (!kv) return onMissing();
+    const current = toRequestVersion(info, decodeStored(kv.value, kv.modRevision));
+    const next = produce(clone(current));
+    const rv = next.metadata.resourceVersion;
+    if (rv !== undefined && rv !== "" && rv !== String(kv.modRevision)) {
+      throw conflict(qr, name, "the object has been modified; please apply your changes to the latest version and try again");
+    }
+    const preconditioned = rv !== undefined && rv !== "";
+    let desired: KObject;
+    if (status) {
+      desired = { ...clone(current), status: next.status };
+      defaultAndValidate(info, desired, () => validateStatusUpdate(info, desired, current));
+    } else {
+      desired = next;
+      if (hasStatusSubresource(info)) {
+        if (current.status === undefined) delete desired.status;
+        else desired.status = clone(current.status);
+      }
+      keepServerMeta(desired, current, info);
+      defaultAndValidate(info, desired, () => validateUpdate(info, desired, current));
+    }
+    let alloc: Allocation | undefined;
+    if (info.kind === "Service" && !status) {
+      const res = reg.allocators.assign(desired, current);
+      if (res.errors.length) throw invalid(info.kind, info.group, name, res.errors);
+      alloc = res.alloc;
+    }
+    desired.metadata.resourceVersion = current.metadata.resourceVersion;
+    if (jsonEqual(desired, current)) return { obj: current, created: false };
+    const finishing = !!desired.metadata.deletionTimestamp && !(desired.metadata.finalizers?.length) && info.kind !== "Pod";
+    if (opts.dryRun) {
+      if (alloc) reg.allocators.rollback(alloc);
+      return { obj: desired, created: false };
+    }
+    try {
+      if (finishing) {
+        await reg.store.delete(key, kv.modRevision);
+        if (info.kind === "Service") reg.allocators.releaseUnused(current, undefined);
+        return { obj: desired, created: false };
+      }
+      const stored = toStorageVersion(info, desired);
+      const res = await reg.store.update(key, encodeForStorage(stored), kv.modRevision);
+      if (info.kind === "Service") reg.allocators.releaseUnused(current, desired);
+      desired.metadata.resourceVersion = String(res.revision);
+      return { obj: desired, created: false };
+    } catch (err) {
+      if (alloc) reg.allocators.rollback(alloc);
+      if (err instanceof RevisionMismatchError || err instanceof KeyNotFoundError) {
+        if (!preconditioned && attempt < maxAttempts) continue;
+        if (err instanceof KeyNotFoundError) throw notFound(qr, name);
+        throw conflict(qr, name, "the object has been modified; please apply your changes to the latest version and try again");
+      }
+      throw err;
+    }
+  }
+}
+
+/** PUT of an object or of its status. Returns the result and whether it was created. */
+export async function updateObject(
+  reg: Registry,
+  info: ResourceInfo,
+  namespace: string,
+  name: string,
+  body: unknown,
+  subresource: "" | "status",
+  opts: WriteOptions,
+): Promise<UpdateOutcome> {
+  const obj = checkBodyIdentity(info, body, namespace, name);
+  handleUnknownFields(info, obj, opts);
+  const qr = { group: info.group, resource: info.plural };
+  return guaranteedUpdate(
+    reg,
+    info,
+    namespace,
+    name,
+    subresource === "status",
+    opts,
+    () => clone(obj),
+    async () => {
+      if (subresource === "" && allowsCreateOnUpdate(info)) {
+        delete obj.metadata.resourceVersion;
+        return { obj: await createObject(reg, info, namespace, obj, opts), created: true };
+      }
+      throw notFound(qr, name);
+    },
+  );
+}
+
+function applyPatch(type: PatchType, current: KObject, patch: unknown, model: string): KObject {
+  let out: unknown;
+  if (type === "json") out = applyJsonPatch(current, patch);
+  else if (type === "merge") out = applyMergePatch(current, patch);
+  else out = applyStrategicMergePatch(current, patch, model);
+  if (out === null || typeof out !== "object" || Array.isArray(out)) {
+    throw new StatusError("BadRequest", "the patch produced a value that is not an object");
+  }
+  return out as KObject;
+}
+
+/** PATCH of an object or its status with a JSON, merge or strategic merge patch. */
+export async function patchObject(
+  reg: Registry,
+  info: ResourceInfo,
+  namespace: string,
+  name: string,
+  type: PatchType,
+  patch: unknown,
+  subresource: "" | "status",
+  opts: WriteOptions,
+): Promise<KObject> {
+  const qr = { group: info.group, resource: info.plural };
+  const out = await guaranteedUpdate(
+    reg,
+    info,
+    namespace,
+    name,
+    subresource === "status",
+    opts,
+    (current) => {
+      const patched = applyPatch(type, current, patch, info.model);
+      const checked = checkBodyIdentity(info, patched, namespace, name);
+      if (checked.metadata.resourceVersion === current.metadata.resourceVersion && !patchSetsResourceVersion(patch)) {
+        delete checked.metadata.resourceVersion;
+      }
+      opts.warnings.length = 0;
+      handleUnknownFields(info, checked, opts);
+      return checked;
+    },
+    async () => {
+      throw notFound(qr, name);
+    },
+  );
+  return out.obj;
+}
+
+function patchSetsResourceVersion(patch: unknown): boolean {
+  if (Array.isArray(patch)) {
+    return patch.some((op) => typeof op?.path === "string" && op.path === "/metadata/resourceVersion" && op.op !== "test");
+  }
+  const meta = (patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata;
+  return meta !== null && typeof meta === "object" && meta.resourceVersion !== undefined;
+}

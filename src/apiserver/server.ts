@@ -1,0 +1,193 @@
+/**
+ * The kube-apiserver: an HTTPS server that authenticates client certificates,
+ * serves discovery, OpenAPI, version and health endpoints, and routes resource
+ * requests to the generic registry over the datastore (through the watch
+ * cache). It is the only component that touches the datastore.
+ */
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
+import { findResource } from "../api/resources.ts";
+import type { KObject } from "../api/types.ts";
+import { StatusError } from "../machinery/errors.ts";
+import type { Store } from "../storage/types.ts";
+import { bootstrap } from "./bootstrap.ts";
+import type { KeyPair } from "./certs.ts";
+import { aggregatedVersion, buildDiscovery, type Doc } from "./discovery.ts";
+import { handleResource, type RequestContext } from "./handlers.ts";
+import { decodeBody, negotiate, readBody, sendError, sendJson } from "./http.ts";
+import { openapiDocument, openapiRoot } from "./openapi/index.ts";
+import { firstServiceIp } from "./registry/allocator.ts";
+import { Registry } from "./registry/registry.ts";
+import { parseRequestInfo } from "./request.ts";
+import { bindPod } from "./subresources.ts";
+import { WatchCache } from "./watchcache.ts";
+import { log } from "../machinery/log.ts";
+
+/** The Kubernetes version this apiserver reports (kubectl picks its client version from it). */
+export const kubeVersion = { major: "1", minor: "31", gitVersion: "v1.31.4+tskube" };
+
+export interface ApiServerOptions {
+  store: Store;
+  ca: KeyPair;
+  serving: KeyPair;
+  bindAddress: string;
+  port: number;
+  /** Address written into the `kubernetes` Endpoints. */
+  advertiseAddress: string;
+  serviceCidr: string;
+  nodePortRange: string;
+}
+
+export interface ApiServer {
+  /** The port actually bound (useful with port 0). */
+  port: number;
+  registry: Registry;
+  /** Stops accepting requests, ends watches, waits for in-flight writes. */
+  close(): Promise<void>;
+}
+
+/** An authenticated caller. */
+export interface UserInfo {
+  name: string;
+  groups: string[];
+}
+
+const publicPaths = new Set(["/version", "/healthz", "/livez", "/readyz"]);
+
+function authenticate(req: IncomingMessage): UserInfo | undefined {
+  const sock = req.socket as TLSSocket;
+  if (!sock.authorized) return undefined;
+  const cert = sock.getPeerCertificate();
+  const cn = cert?.subject?.CN;
+  if (!cn) return undefined;
+  const o = cert.subject.O as string | string[] | undefined;
+  const groups = o === undefined ? [] : Array.isArray(o) ? o : [o];
+  return { name: Array.isArray(cn) ? cn[0] : cn, groups: [...groups, "system:authenticated"] };
+}
+
+function sendDoc(req: IncomingMessage, res: ServerResponse, d: Doc, contentType = "application/json"): void {
+  if (req.headers["if-none-match"] === d.etag) {
+    res.writeHead(304, { ETag: d.etag });
+    res.end();
+    return;
+  }
+  res.writeHead(200, { "Content-Type": contentType, ETag: d.etag, "Content-Length": Buffer.byteLength(d.json), Vary: "Accept" });
+  res.end(d.json);
+}
+
+function sendText(res: ServerResponse, code: number, text: string): void {
+  res.writeHead(code, { "Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff" });
+  res.end(text);
+}
+
+/** Starts the apiserver on its datastore; resolves once it listens and is ready. */
+export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
+  const cache = new WatchCache(o.store);
+  await cache.start();
+  const registry = new Registry({ store: o.store, cache, serviceCidr: o.serviceCidr, nodePortRange: o.nodePortRange });
+  registry.restoreAllocations();
+  const discovery = buildDiscovery(`${o.advertiseAddress}:${o.port}`);
+  const stop = new AbortController();
+  let ready = false;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? "/", "https://apiserver");
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+    const user = authenticate(req);
+    if (!user && !publicPaths.has(path)) {
+      throw new StatusError("Unauthorized", "Unauthorized");
+    }
+    if (path === "/version") return sendJson(res, 200, { ...kubeVersion, gitCommit: "", gitTreeState: "clean", buildDate: "2026-11-23T00:00:00Z", goVersion: `node${process.versions.node}`, compiler: "tskube", platform: `${process.platform}/${process.arch === "x64" ? "amd64" : process.arch}` });
+    if (path === "/healthz" || path === "/livez") return sendText(res, 200, "ok");
+    if (path === "/readyz") return ready ? sendText(res, 200, "ok") : sendText(res, 503, "[-]tskube-ready failed: not ready\nreadyz check failed\n");
+    if (path === "/api" || path === "/apis") {
+      const agg = aggregatedVersion(req.headers.accept);
+      if (agg) {
+        return sendDoc(req, res, discovery.get(`agg:${path}:${agg}`)!, `application/json;g=apidiscovery.k8s.io;v=${agg};as=APIGroupDiscoveryList`);
+      }
+      return sendDoc(req, res, discovery.get(path)!);
+    }
+    if (path === "/openapi/v3") return sendJson(res, 200, openapiRoot());
+    if (path.startsWith("/openapi/v3/")) {
+      const d = openapiDocument(path.slice("/openapi/v3/".length));
+      if (!d) throw new StatusError("NotFound", "the server could not find the requested resource");
+      res.setHeader("Cache-Control", url.searchParams.has("hash") ? "public, immutable" : "no-cache, private");
+      return sendDoc(req, res, d);
+    }
+    const doc = discovery.get(path);
+    if (doc) return sendDoc(req, res, doc);
+    const info = parseRequestInfo(req.method ?? "GET", path, url.searchParams.get("watch"));
+    if (!info.isResourceRequest) throw new StatusError("NotFound", "the server could not find the requested resource");
+    const resource = findResource(info.group, info.version, info.resource);
+    if (!resource) throw new StatusError("NotFound", "the server could not find the requested resource");
+    const warnings: string[] = [];
+    const rep = negotiate(req.headers.accept, url.searchParams.get("pretty") === "true");
+    const ctx: RequestContext = { reg: registry, info, resource, query: url.searchParams, req, res, rep, warnings, stopSignal: stop.signal };
+    const origWriteHead = res.writeHead.bind(res);
+    res.writeHead = ((...args: Parameters<ServerResponse["writeHead"]>) => {
+      if (warnings.length && !res.headersSent) res.setHeader("Warning", [...new Set(warnings)].map((w) => `299 - ${JSON.stringify(w)}`));
+      return origWriteHead(...args);
+    }) as ServerResponse["writeHead"];
+    if (resource.kind === "Binding") {
+      if (info.verb !== "create") throw new StatusError("MethodNotAllowed", "the server does not allow this method on the requested resource");
+      const b = decodeBody(await readBody(req), req.headers["content-type"]) as KObject;
+      return bindPod(ctx, b?.metadata?.name ?? "", b);
+    }
+    await handleResource(ctx);
+  };
+
+  const server: Server = createServer(
+    {
+      key: o.serving.key,
+      cert: o.serving.cert,
+      ca: o.ca.cert,
+      requestCert: true,
+      rejectUnauthorized: false,
+      keepAliveTimeout: 120_000,
+      requestTimeout: 0,
+      headersTimeout: 60_000,
+    },
+    (req, res) => {
+      const start = Date.now();
+      inFlight++;
+      handle(req, res)
+        .catch((err) => {
+          if (!(err instanceof StatusError)) log.error("request failed", { method: req.method, url: req.url, error: String((err as Error)?.stack ?? err) });
+          sendError(res, err);
+        })
+        .finally(() => {
+          inFlight--;
+          if (inFlight === 0 && idle) idle();
+          if (Date.now() - start > 1000 && !(req.url ?? "").includes("watch")) log.info("slow request", { method: req.method, url: req.url, ms: Date.now() - start });
+        });
+    },
+  );
+  server.on("clientError", (_err, socket) => socket.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(o.port, o.bindAddress, () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === "object" && addr ? addr.port : o.port;
+  await bootstrap(registry, { firstServiceIp: firstServiceIp(o.serviceCidr), advertiseAddress: o.advertiseAddress, port });
+  ready = true;
+
+  return {
+    port,
+    registry,
+    async close() {
+      ready = false;
+      stop.abort();
+      server.close();
+      server.closeIdleConnections();
+      if (inFlight > 0) {
+        await Promise.race([new Promise<void>((r) => (idle = r)), new Promise((r) => setTimeout(r, 10_000))]);
+      }
+      server.closeAllConnections();
+      cache.stop();
+    },
+  };
+}

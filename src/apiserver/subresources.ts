@@ -1,0 +1,224 @@
+/**
+ * Subresources: status (get/update/patch), scale (autoscaling/v1 Scale view of
+ * replicas), pods/binding (and the bindings collection), pods/eviction
+ * (honouring PodDisruptionBudgets), namespaces/finalize. Node-side
+ * subresources (log, exec, attach, portforward, proxy) answer with a clear
+ * error until the kubelet exists.
+ */
+import { findResource, type ResourceInfo } from "../api/resources.ts";
+import type { KObject } from "../api/types.ts";
+import { badRequest, conflict, methodNotAllowed, notFound, StatusError } from "../machinery/errors.ts";
+import { applyMergePatch } from "../machinery/mergepatch.ts";
+import { applyJsonPatch } from "../machinery/jsonpatch.ts";
+import { selectorFromLabelSelector } from "../machinery/labels.ts";
+import type { RequestContext } from "./handlers.ts";
+import { deleteOptions, respondObject, unsupportedPatch, writeOptions } from "./handlers.ts";
+import { decodeBody, readBody, sendObject } from "./http.ts";
+import { deleteObject } from "./registry/delete.ts";
+import { getObject } from "./registry/read.ts";
+import { patchObject, patchTypeOf, updateObject } from "./registry/update.ts";
+import { nowTimestamp } from "./registry/objects.ts";
+
+const pdbs = findResource("policy", "v1", "poddisruptionbudgets")!;
+
+async function body(ctx: RequestContext): Promise<unknown> {
+  return decodeBody(await readBody(ctx.req), ctx.req.headers["content-type"]);
+}
+
+function notServed(ctx: RequestContext): StatusError {
+  return new StatusError("NotFound", "the server could not find the requested resource");
+}
+
+async function handleStatus(ctx: RequestContext): Promise<void> {
+  const { reg, info, resource } = ctx;
+  switch (info.verb) {
+    case "get":
+      respondObject(ctx, 200, await getObject(reg, resource, info.namespace, info.name));
+      return;
+    case "update": {
+      const out = await updateObject(reg, resource, info.namespace, info.name, await body(ctx), "status", writeOptions(ctx));
+      respondObject(ctx, 200, out.obj);
+      return;
+    }
+    case "patch": {
+      const type = patchTypeOf(ctx.req.headers["content-type"] ?? "");
+      if (!type) throw unsupportedPatch(ctx.req.headers["content-type"]);
+      const obj = await patchObject(reg, resource, info.namespace, info.name, type, await body(ctx), "status", writeOptions(ctx));
+      respondObject(ctx, 200, obj);
+      return;
+    }
+    default:
+      throw methodNotAllowed(info.verb, { group: resource.group, resource: `${resource.plural}/status` });
+  }
+}
+
+function selectorString(obj: KObject): string {
+  const sel = obj.spec?.selector;
+  if (!sel) return "";
+  if (obj.kind === "ReplicationController") {
+    return Object.entries(sel as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(",");
+  }
+  return selectorFromLabelSelector(sel).toString();
+}
+
+function toScale(obj: KObject): KObject {
+  const m = obj.metadata;
+  return {
+    kind: "Scale",
+    apiVersion: "autoscaling/v1",
+    metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    spec: { replicas: obj.spec?.replicas ?? 0 },
+    status: { replicas: obj.status?.replicas ?? 0, selector: selectorString(obj) },
+  };
+}
+
+async function handleScale(ctx: RequestContext): Promise<void> {
+  const { reg, info, resource } = ctx;
+  const qr = { group: resource.group, resource: `${resource.plural}/scale` };
+  if (info.verb === "get") {
+    sendObject(ctx.res, 200, toScale(await getObject(reg, resource, info.namespace, info.name)), ctx.rep);
+    return;
+  }
+  if (info.verb !== "update" && info.verb !== "patch") throw methodNotAllowed(info.verb, qr);
+  const input = await body(ctx);
+  const type = info.verb === "patch" ? patchTypeOf(ctx.req.headers["content-type"] ?? "") : undefined;
+  if (info.verb === "patch" && !type) throw unsupportedPatch(ctx.req.headers["content-type"]);
+  const opts = writeOptions(ctx);
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const cur = await getObject(reg, resource, info.namespace, info.name);
+    const scale = toScale(cur);
+    let wanted: KObject;
+    if (type === "json") wanted = applyJsonPatch(scale, input) as KObject;
+    else if (type) wanted = applyMergePatch(scale, input) as KObject;
+    else wanted = input as KObject;
+    const replicas = wanted?.spec?.replicas;
+    if (!Number.isInteger(replicas) || replicas < 0) {
+      throw new StatusError("Invalid", `Scale.autoscaling "${info.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`, {
+        name: info.name,
+        group: "autoscaling",
+        kind: "Scale",
+        causes: [{ reason: "FieldValueInvalid", message: "Invalid value: must be greater than or equal to 0", field: "spec.replicas" }],
+      });
+    }
+    const rv = wanted.metadata?.resourceVersion;
+    if (rv && rv !== cur.metadata.resourceVersion) {
+      throw conflict(qr, info.name, "the object has been modified; please apply your changes to the latest version and try again");
+    }
+    const next = { ...cur, spec: { ...cur.spec, replicas } };
+    try {
+      const out = await updateObject(reg, resource, info.namespace, info.name, next, "", opts);
+      sendObject(ctx.res, 200, toScale(out.obj), ctx.rep);
+      return;
+    } catch (err) {
+      if (err instanceof StatusError && err.reason === "Conflict" && !rv) continue;
+      throw err;
+    }
+  }
+  throw conflict(qr, info.name, "the object is changing too fast; try again");
+}
+
+/** Binds a pod to a node (pods/binding and the bindings collection). */
+export async function bindPod(ctx: RequestContext, podName: string, binding: KObject): Promise<void> {
+  const { reg, info } = ctx;
+  const pods = findResource("", "v1", "pods")!;
+  const target = binding?.target;
+  if (!target?.name) throw badRequest("Binding.target.name is required");
+  if (target.kind && target.kind !== "Node") throw badRequest(`Binding.target.kind must be Node, got ${target.kind}`);
+  const opts = writeOptions(ctx);
+  for (let attempt = 0; attempt < 16; attempt++) {
+    const pod = await getObject(reg, pods, info.namespace, podName);
+    if (pod.metadata.deletionTimestamp) throw conflict({ group: "", resource: "pods" }, podName, "pod is being deleted, cannot be assigned to a host");
+    if (pod.spec?.nodeName) {
+      throw conflict({ group: "", resource: "pods/binding" }, podName, `pod ${podName} is already assigned to node "${pod.spec.nodeName}"`);
+    }
+    if (binding.metadata?.uid && binding.metadata.uid !== pod.metadata.uid) {
+      throw conflict({ group: "", resource: "pods/binding" }, podName, "Precondition failed: UID in precondition does not match");
+    }
+    const next: KObject = structuredClone(pod);
+    next.spec.nodeName = target.name;
+    if (binding.metadata?.annotations) next.metadata.annotations = { ...(next.metadata.annotations ?? {}), ...binding.metadata.annotations };
+    try {
+      const updated = await updateObject(reg, pods, info.namespace, podName, next, "", opts);
+      const conds = (updated.obj.status?.conditions ?? []).filter((c: { type: string }) => c.type !== "PodScheduled");
+      conds.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: nowTimestamp() });
+      await updateObject(reg, pods, info.namespace, podName, { ...updated.obj, status: { ...updated.obj.status, conditions: conds } }, "status", opts);
+      sendObject(ctx.res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, ctx.rep);
+      return;
+    } catch (err) {
+      if (err instanceof StatusError && err.reason === "Conflict") continue;
+      throw err;
+    }
+  }
+  throw conflict({ group: "", resource: "pods/binding" }, podName, "the pod is changing too fast; try again");
+}
+
+async function handleEviction(ctx: RequestContext): Promise<void> {
+  const { reg, info, resource } = ctx;
+  if (info.verb !== "create") throw methodNotAllowed(info.verb, { group: "", resource: "pods/eviction" });
+  const ev = (await body(ctx)) as KObject;
+  if (ev?.metadata?.name && ev.metadata.name !== info.name) throw badRequest("name in URL does not match name in Eviction object");
+  const pod = await getObject(reg, resource, info.namespace, info.name);
+  const terminal = pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed" || pod.status?.phase === "Pending";
+  if (!terminal && !pod.metadata.deletionTimestamp) {
+    const budgets = reg.cache.list(pdbs.storage, `/registry/${pdbs.storage}/${info.namespace}/`);
+    const matching = budgets.filter((b) => b.obj.spec?.selector && selectorFromLabelSelector(b.obj.spec.selector).matches(pod.metadata.labels));
+    if (matching.length > 1) {
+      throw new StatusError("InternalError", "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
+    }
+    const pdb = matching[0]?.obj;
+    if (pdb) {
+      const allowed = pdb.status?.disruptionsAllowed ?? 0;
+      if ((pdb.status?.observedGeneration ?? 0) < (pdb.metadata.generation ?? 1) || allowed < 1) {
+        throw new StatusError("TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.", {
+          causes: [{ reason: "DisruptionBudget", message: `The disruption budget ${pdb.metadata.name} needs ${pdb.status?.desiredHealthy ?? 0} healthy pods and has ${pdb.status?.currentHealthy ?? 0} currently` }],
+        });
+      }
+    }
+  }
+  const opts = await deleteOptionsFromEviction(ctx, ev);
+  await deleteObject(reg, resource, info.namespace, info.name, opts);
+  sendObject(ctx.res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, ctx.rep);
+}
+
+async function deleteOptionsFromEviction(ctx: RequestContext, ev: KObject): Promise<Awaited<ReturnType<typeof deleteOptions>>> {
+  const d = ev?.deleteOptions ?? {};
+  return {
+    gracePeriodSeconds: d.gracePeriodSeconds,
+    propagationPolicy: d.propagationPolicy,
+    preconditions: d.preconditions,
+    dryRun: (d.dryRun ?? []).includes("All") || ctx.query.getAll("dryRun").includes("All"),
+  };
+}
+
+/** Dispatches `<resource>/<name>/<subresource>` requests. */
+export async function handleSubresource(ctx: RequestContext): Promise<void> {
+  const { info, resource } = ctx;
+  const sub = info.subresource;
+  if (!resource.subresources.includes(sub as ResourceInfo["subresources"][number])) throw notServed(ctx);
+  switch (sub) {
+    case "status":
+      await handleStatus(ctx);
+      return;
+    case "scale":
+      await handleScale(ctx);
+      return;
+    case "binding":
+      if (info.verb !== "create") throw methodNotAllowed(info.verb, { group: "", resource: "pods/binding" });
+      await bindPod(ctx, info.name, (await body(ctx)) as KObject);
+      return;
+    case "eviction":
+      await handleEviction(ctx);
+      return;
+    default: {
+      if (resource.kind === "Pod" || resource.kind === "Node") {
+        const obj = await getObject(ctx.reg, resource, info.namespace, info.name);
+        if (resource.kind === "Pod" && !obj.spec?.nodeName) {
+          throw badRequest(`pod ${info.name} does not have a host assigned`);
+        }
+      }
+      throw new StatusError("ServiceUnavailable", `the ${sub} subresource needs a node agent (kubelet), which this cluster does not run yet`);
+    }
+  }
+}
+
+export { notFound };

@@ -1,0 +1,187 @@
+/**
+ * Watch streaming: chunked JSON event lines served from the watch cache, with
+ * upstream's start semantics (resourceVersion unset/0: initial ADDED events;
+ * a revision: resume after it; too old: an ERROR event with 410 Expired),
+ * sendInitialEvents with the initial-events-end bookmark, periodic bookmarks,
+ * selector transitions (an object leaving the selection is DELETED),
+ * timeoutSeconds and slow-consumer protection.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ResourceInfo } from "../api/resources.ts";
+import { groupVersion } from "../api/resources.ts";
+import type { KObject } from "../api/types.ts";
+import { badRequest, StatusError } from "../machinery/errors.ts";
+import type { Representation } from "./http.ts";
+import { collectionPrefix, objectKey, toRequestVersion } from "./registry/objects.ts";
+import { buildMatcher, waitForCache } from "./registry/read.ts";
+import type { Registry } from "./registry/registry.ts";
+import { partialMetadata, toTable, type IncludeObject } from "./table.ts";
+import { TooOldError, type CacheEvent } from "./watchcache.ts";
+
+export interface WatchParams {
+  namespace: string;
+  /** Watch a single object by name. */
+  name?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  allowWatchBookmarks: boolean;
+  sendInitialEvents?: boolean;
+  timeoutSeconds?: number;
+  include: IncludeObject;
+}
+
+/** Upper bound of queued bytes before a slow watcher is disconnected. */
+const maxBufferedBytes = 16 * 1024 * 1024;
+const bookmarkIntervalMs = 60_000;
+
+function checkParams(p: WatchParams): void {
+  if (p.sendInitialEvents !== undefined) {
+    if (p.resourceVersionMatch !== "NotOlderThan") {
+      throw new StatusError("Invalid", "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan", {
+        kind: "ListOptions",
+        group: "meta.k8s.io",
+        causes: [{ reason: "FieldValueForbidden", message: "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan", field: "resourceVersionMatch" }],
+      });
+    }
+    if (p.sendInitialEvents && !p.allowWatchBookmarks) {
+      throw new StatusError("Invalid", "ListOptions.meta.k8s.io \"\" is invalid: allowWatchBookmarks: Required value: sendInitialEvents requires setting allowWatchBookmarks to true", {
+        kind: "ListOptions",
+        group: "meta.k8s.io",
+        causes: [{ reason: "FieldValueRequired", message: "Required value: sendInitialEvents requires setting allowWatchBookmarks to true", field: "allowWatchBookmarks" }],
+      });
+    }
+  } else if (p.resourceVersionMatch) {
+    throw badRequest("resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided");
+  }
+}
+
+/**
+ * Serves a watch on `res` until the client goes away, the timeout passes or
+ * the server stops. Errors before streaming starts are thrown (the caller
+ * answers them as Status); later ones end the stream with an ERROR event.
+ */
+export async function serveWatch(
+  reg: Registry,
+  info: ResourceInfo,
+  p: WatchParams,
+  rep: Representation,
+  req: IncomingMessage,
+  res: ServerResponse,
+  stopSignal: AbortSignal,
+): Promise<void> {
+  checkParams(p);
+  const selector = buildMatcher(info, p.labelSelector, p.fieldSelector);
+  const exactKey = p.name ? objectKey(info, p.namespace, p.name) : undefined;
+  const matches = (o: KObject | undefined): boolean => !!o && (!selector || selector(o));
+  const prefix = exactKey ?? collectionPrefix(info, p.namespace);
+  const rv = p.resourceVersion;
+  const initial = p.sendInitialEvents ?? (rv === undefined || rv === "" || rv === "0");
+  if (initial || (rv !== undefined && rv !== "0")) await waitForCache(reg, initial && rv === "0" ? "0" : rv);
+
+  const gv = groupVersion(info);
+  let first = true;
+  const encodeObject = (obj: KObject): unknown => {
+    const o = toRequestVersion(info, obj);
+    if (rep.kind === "table") {
+      const t = toTable(info, [o], { version: rep.version, include: p.include, noHeaders: !first });
+      first = false;
+      return t;
+    }
+    if (rep.kind === "partial") return partialMetadata(o, rep.version);
+    return o;
+  };
+  const line = (type: string, obj: unknown): string => `{"type":"${type}","object":${JSON.stringify(obj)}}\n`;
+  const eventLine = (type: string, ev: CacheEvent, obj: KObject): string => {
+    if (rep.kind !== "json" || obj !== ev.obj) return line(type, encodeObject(obj));
+    const memoKey = `${gv}:${type}`;
+    ev.memo ??= new Map();
+    let s = ev.memo.get(memoKey) as string | undefined;
+    if (s === undefined) {
+      s = line(type, encodeObject(obj));
+      ev.memo.set(memoKey, s);
+    }
+    return s;
+  };
+  const bookmark = (rev: number, initialEnd: boolean): string => {
+    const meta: Record<string, unknown> = { resourceVersion: String(rev) };
+    if (initialEnd) meta.annotations = { "k8s.io/initial-events-end": "true" };
+    return line("BOOKMARK", { kind: info.kind, apiVersion: gv, metadata: meta });
+  };
+
+  let closed = false;
+  let unregister: (() => void) | undefined;
+  let bookmarkTimer: NodeJS.Timeout | undefined;
+  let timeoutTimer: NodeJS.Timeout | undefined;
+  let lastRev = 0;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    unregister?.();
+    clearInterval(bookmarkTimer);
+    clearTimeout(timeoutTimer);
+    stopSignal.removeEventListener("abort", close);
+    res.end();
+  };
+  const write = (s: string): void => {
+    if (closed) return;
+    res.write(s);
+    if (res.writableLength > maxBufferedBytes) close();
+  };
+
+  res.writeHead(200, {
+    "Content-Type": rep.kind === "yaml" ? "application/json" : "application/json",
+    "Transfer-Encoding": "chunked",
+    "Cache-Control": "no-cache, private",
+  });
+  res.flushHeaders();
+
+  const startRev = reg.cache.revision;
+  lastRev = startRev;
+  let fromRev = startRev;
+  let pending = "";
+  if (initial) {
+    const objs = exactKey ? [reg.cache.get(exactKey)].filter((c) => c !== undefined) : reg.cache.list(info.storage, prefix);
+    for (const c of objs) if (matches(c.obj)) pending += line("ADDED", encodeObject(c.obj));
+    if (p.sendInitialEvents) pending += bookmark(startRev, true);
+  } else {
+    fromRev = Number(rv);
+  }
+  try {
+    unregister = reg.cache.watch(info.storage, prefix, fromRev, {
+      onEvents: (events) => {
+        let out = "";
+        for (const ev of events) {
+          if (exactKey && ev.key !== exactKey) continue;
+          lastRev = ev.rev;
+          const now = ev.type !== "DELETED" && matches(ev.obj);
+          const before = ev.type !== "ADDED" && matches(ev.prevObj);
+          if (ev.type === "DELETED") {
+            if (before) out += eventLine("DELETED", ev, ev.obj);
+          } else if (now && before) out += eventLine("MODIFIED", ev, ev.obj);
+          else if (now) out += eventLine("ADDED", ev, ev.obj);
+          else if (before) {
+            out += line("DELETED", encodeObject({ ...ev.prevObj!, metadata: { ...ev.prevObj!.metadata, resourceVersion: String(ev.rev) } }));
+          }
+        }
+        if (out) write(out);
+      },
+      onClose: () => close(),
+    });
+  } catch (err) {
+    if (err instanceof TooOldError) {
+      const status = new StatusError("Expired", `too old resource version: ${rv} (${reg.cache.revision})`).toStatus();
+      res.end(line("ERROR", status));
+      return;
+    }
+    throw err;
+  }
+  if (pending) write(pending);
+  if (p.allowWatchBookmarks) bookmarkTimer = setInterval(() => write(bookmark(Math.max(lastRev, reg.cache.revision), false)), bookmarkIntervalMs);
+  const timeout = p.timeoutSeconds !== undefined && p.timeoutSeconds > 0 ? p.timeoutSeconds : 1800 + Math.floor(Math.random() * 1800);
+  timeoutTimer = setTimeout(close, timeout * 1000);
+  stopSignal.addEventListener("abort", close);
+  req.on("close", close);
+  res.on("close", close);
+}

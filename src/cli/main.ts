@@ -1,0 +1,40 @@
+/**
+ * The tskube command: dispatches sub-commands (server, version, help).
+ */
+import { runServer, serverUsage } from "./server.ts";
+import { kubeVersion } from "../apiserver/server.ts";
+
+const usage = `tskube: a lightweight Kubernetes
+
+Usage:
+  tskube server [flags]   run the control plane (see: tskube server --help)
+  tskube version          print the version
+  tskube help             print this help
+`;
+
+/** Runs the command line `argv` (without node and script). */
+export async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case "server":
+      if (rest.includes("--help") || rest.includes("-h")) {
+        process.stdout.write(serverUsage);
+        return;
+      }
+      await runServer(rest);
+      return;
+    case "version":
+    case "--version":
+      process.stdout.write(`tskube version ${kubeVersion.gitVersion}\n`);
+      return;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(usage);
+      return;
+    default:
+      process.stderr.write(`tskube: unknown command "${cmd}"\n\n${usage}`);
+      process.exitCode = 2;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * `tskube server`: starts the control plane on the embedded datastore with
+ * k3s-style flags, writes the admin kubeconfig, reports readiness and shuts
+ * down cleanly on SIGINT/SIGTERM.
+ */
+import { mkdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ensurePki, servingAddresses } from "../apiserver/certs.ts";
+import { firstServiceIp, parseCidr, PortAllocator } from "../apiserver/registry/allocator.ts";
+import { startApiServer } from "../apiserver/server.ts";
+import { log } from "../machinery/log.ts";
+import { openEmbeddedStore } from "../storage/index.ts";
+import { writeKubeconfig } from "./kubeconfig.ts";
+
+function defaultDataDir(): string {
+  return process.getuid?.() === 0 ? "/var/lib/tskube" : join(homedir(), ".tskube");
+}
+
+export const serverUsage = `Usage: tskube server [flags]
+
+Runs the control plane (kube-apiserver on the embedded datastore).
+
+Flags:
+  --data-dir DIR                  state directory (default /var/lib/tskube as root, ~/.tskube otherwise)
+  --https-listen-port PORT        apiserver HTTPS port (default 6443)
+  --bind-address ADDR             address to listen on (default 0.0.0.0)
+  --advertise-address ADDR        address other components use to reach the apiserver (default 127.0.0.1)
+  --write-kubeconfig FILE         where to write the admin kubeconfig (default <data-dir>/kubeconfig.yaml)
+  --write-kubeconfig-mode MODE    file mode of the kubeconfig, octal (default 600)
+  --cluster-cidr CIDR             pod network range (default 10.42.0.0/16)
+  --service-cidr CIDR             Service cluster IP range (default 10.43.0.0/16)
+  --service-node-port-range RANGE NodePort range (default 30000-32767)
+  --disable-agent                 do not run a node agent on this machine
+  -h, --help                      show this help
+`;
+
+export interface ServerFlags {
+  dataDir: string;
+  port: number;
+  bindAddress: string;
+  advertiseAddress: string;
+  kubeconfig: string;
+  kubeconfigMode: number;
+  clusterCidr: string;
+  serviceCidr: string;
+  nodePortRange: string;
+  disableAgent: boolean;
+}
+
+/** Parses and checks `tskube server` flags; throws with a usage message on bad input. */
+export function parseServerFlags(argv: string[]): ServerFlags {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      "data-dir": { type: "string" },
+      "https-listen-port": { type: "string" },
+      "bind-address": { type: "string" },
+      "advertise-address": { type: "string" },
+      "write-kubeconfig": { type: "string" },
+      "write-kubeconfig-mode": { type: "string" },
+      "cluster-cidr": { type: "string" },
+      "service-cidr": { type: "string" },
+      "service-node-port-range": { type: "string" },
+      "disable-agent": { type: "boolean" },
+    },
+  });
+  const dataDir = resolve(values["data-dir"] ?? defaultDataDir());
+  const port = Number(values["https-listen-port"] ?? "6443");
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--https-listen-port: invalid port ${values["https-listen-port"]}`);
+  const flags: ServerFlags = {
+    dataDir,
+    port,
+    bindAddress: values["bind-address"] ?? "0.0.0.0",
+    advertiseAddress: values["advertise-address"] ?? "127.0.0.1",
+    kubeconfig: resolve(values["write-kubeconfig"] ?? join(dataDir, "kubeconfig.yaml")),
+    kubeconfigMode: parseInt(values["write-kubeconfig-mode"] ?? "600", 8),
+    clusterCidr: values["cluster-cidr"] ?? "10.42.0.0/16",
+    serviceCidr: values["service-cidr"] ?? "10.43.0.0/16",
+    nodePortRange: values["service-node-port-range"] ?? "30000-32767",
+    disableAgent: values["disable-agent"] ?? false,
+  };
+  for (const [flag, cidr] of [["--cluster-cidr", flags.clusterCidr], ["--service-cidr", flags.serviceCidr]]) {
+    try {
+      parseCidr(cidr);
+    } catch (err) {
+      throw new Error(`${flag}: ${(err as Error).message}`);
+    }
+  }
+  try {
+    new PortAllocator(flags.nodePortRange);
+  } catch (err) {
+    throw new Error(`--service-node-port-range: ${(err as Error).message}`);
+  }
+  if (Number.isNaN(flags.kubeconfigMode)) throw new Error("--write-kubeconfig-mode: must be an octal file mode such as 600");
+  return flags;
+}
+
+/** Runs the server until SIGINT/SIGTERM. */
+export async function runServer(argv: string[]): Promise<void> {
+  let flags: ServerFlags;
+  try {
+    flags = parseServerFlags(argv);
+  } catch (err) {
+    process.stderr.write(`tskube server: ${(err as Error).message}\n\n${serverUsage}`);
+    process.exitCode = 2;
+    return;
+  }
+  const t0 = performance.now();
+  mkdirSync(flags.dataDir, { recursive: true, mode: 0o700 });
+  const svcIp = firstServiceIp(flags.serviceCidr);
+  const pki = await ensurePki(join(flags.dataDir, "server", "tls"), servingAddresses(flags.bindAddress, svcIp));
+  const store = await openEmbeddedStore({ dir: join(flags.dataDir, "server", "db") });
+  const api = await startApiServer({
+    store,
+    ca: pki.ca,
+    serving: pki.serving,
+    bindAddress: flags.bindAddress,
+    port: flags.port,
+    advertiseAddress: flags.advertiseAddress,
+    serviceCidr: flags.serviceCidr,
+    nodePortRange: flags.nodePortRange,
+  });
+  const host = flags.bindAddress === "0.0.0.0" || flags.bindAddress === "::" ? "127.0.0.1" : flags.bindAddress;
+  writeKubeconfig(
+    flags.kubeconfig,
+    { server: `https://${host.includes(":") ? `[${host}]` : host}:${api.port}`, caPem: pki.ca.cert, certPem: pki.admin.cert, keyPem: pki.admin.key },
+    flags.kubeconfigMode,
+  );
+  if (!flags.disableAgent) log.info("node agent not available yet: running the control plane only");
+  process.stdout.write(`tskube: kubeconfig written to ${flags.kubeconfig}\n`);
+  process.stdout.write(`tskube: apiserver ready on https://${host}:${api.port} (${Math.round(performance.now() - t0)} ms)\n`);
+
+  let stopping = false;
+  const shutdown = async (sig: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    log.info("shutting down", { signal: sig });
+    await api.close();
+    await store.close();
+    process.stdout.write("tskube: stopped\n");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
