@@ -18,10 +18,12 @@ interface Attr {
 const lib = (await import("@kubernetes/client-node")) as unknown as Record<string, unknown>;
 const out: Record<string, Record<string, string>> = {};
 for (const name of Object.keys(lib).sort()) {
-  const value = lib[name] as { attributeTypeMap?: unknown } | undefined;
-  if (typeof value !== "function" || !Array.isArray(value.attributeTypeMap)) continue;
+  const value: unknown = lib[name];
+  if (typeof value !== "function") continue;
+  const attrs = (value as { attributeTypeMap?: unknown }).attributeTypeMap;
+  if (!Array.isArray(attrs)) continue;
   const fields: Record<string, string> = {};
-  for (const a of value.attributeTypeMap as Attr[]) fields[a.baseName] = a.type;
+  for (const a of attrs as Attr[]) fields[a.baseName] = a.type;
   out[name] = fields;
 }
 const target = new URL("../src/api/modeltypes.json", import.meta.url);

@@ -115,7 +115,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
       const d = openapiDocument(path.slice("/openapi/v3/".length));
       if (!d) throw new StatusError("NotFound", "the server could not find the requested resource");
       res.setHeader("Cache-Control", url.searchParams.has("hash") ? "public, immutable" : "no-cache, private");
-      return sendDoc(req, res, d);
+      return sendDoc(req, res, { json: d.json, etag: `"${d.etag}"` });
     }
     const doc = discovery.get(path);
     if (doc) return sendDoc(req, res, doc);

@@ -3,7 +3,7 @@
  * bodies: the operations add, remove, replace, move, copy and test over
  * RFC 6901 pointers, with the quirks of the Go library upstream uses
  * (negative array indices count from the end, `-` appends, a missing object
- * key reads as null for `test`).
+ * key reads as null for `test`, and `replace` of a missing object key adds it).
  *
  * Errors follow upstream's patch handler: a body that is not a list of
  * operations is 400 BadRequest, more than 10000 operations is 413, and an
@@ -178,13 +178,13 @@ function applyOne(root: { doc: Json }, op: JsonObject): void {
       }
       const at = findParent(root, path);
       if (!at) throw new OpError(`replace operation does not apply: doc is missing path: ${path}: missing value`);
-      let missing = false;
-      try {
-        missing = getChild(at.parent, at.key) === undefined && !Array.isArray(at.parent);
-      } catch {
-        missing = true;
+      if (Array.isArray(at.parent)) {
+        try {
+          arrayIndex(at.parent, at.key, at.parent.length);
+        } catch {
+          throw new OpError(`replace operation does not apply: doc is missing key: ${path}: missing value`);
+        }
       }
-      if (missing) throw new OpError(`replace operation does not apply: doc is missing key: ${path}: missing value`);
       wrap(`error in replace for path: '${path}'`, () => setChild(at.parent, at.key, jsonClone(value)));
       return;
     }

@@ -26,8 +26,9 @@
  * the library's message.
  */
 import { StatusError, badRequest } from "./errors.ts";
-import { elementModel, fieldPatchMeta, fieldType } from "../api/patchmeta.ts";
 import type { FieldPatchMeta } from "../api/patchmeta.ts";
+import { baseStrategy, lookup } from "./strategicpatch-schema.ts";
+import type { Schema } from "./strategicpatch-schema.ts";
 import { jsonClone } from "./jsonpatch.ts";
 
 type Json = unknown;
@@ -50,7 +51,6 @@ export function goFormat(v: unknown): string {
       .map((k) => `${k}:${goFormat(v[k])}`)
       .join(" ")}]`;
   }
-  if (typeof v === "number") return Number.isInteger(v) && Math.abs(v) < 1e21 ? String(v) : String(v).replace("e+", "e+");
   return String(v);
 }
 
@@ -66,7 +66,6 @@ function goKind(v: unknown): string {
 // Upstream's mergepatch error values and how the handler maps them.
 const errBadPatchFormatForPrimitiveList = () => badRequest("invalid patch format of primitive list");
 const errBadPatchFormatForRetainKeys = () => badRequest("invalid patch format of retainKeys");
-const errBadPatchFormatForSetElementOrderList = () => badRequest("invalid patch format of setElementOrder list");
 const errNoListOfLists = () => new StatusError("Invalid", "lists of lists are not supported");
 
 /** An error the handler does not classify: upstream answers 500 with the raw message. */
@@ -79,36 +78,6 @@ const errNoMergeKey = (m: unknown, key: string) =>
 const errBadArgType = (expected: string, actual: unknown) =>
   libraryError(`expected a ${expected}, but received a ${goKind(actual)}`);
 const errBadPatchType = (t: unknown, m: unknown) => libraryError(`unknown patch type: ${goFormat(t)} in map: ${goFormat(m)}`);
-
-// ---------------------------------------------------------------------------
-// Schema lookup
-
-/** A position in the schema: a model class, a map of a model class, or unknown. */
-interface Schema {
-  model?: string;
-  mapOf?: string;
-}
-
-const unknownSchema: Schema = {};
-
-function lookup(schema: Schema, field: string): { sub: Schema; meta: FieldPatchMeta | undefined } {
-  if (schema.mapOf) return { sub: { model: schema.mapOf }, meta: undefined };
-  if (!schema.model) return { sub: unknownSchema, meta: undefined };
-  const type = fieldType(schema.model, field);
-  const meta = fieldPatchMeta(schema.model, field);
-  const inner = elementModel(type);
-  if (!inner) return { sub: unknownSchema, meta };
-  const isMap = type !== undefined && type.startsWith("{");
-  return { sub: isMap ? { mapOf: inner } : { model: inner }, meta };
-}
-
-/** The list/map strategy with `retainKeys` stripped, as extractRetainKeysPatchStrategy. */
-function baseStrategy(meta: FieldPatchMeta | undefined): "merge" | "replace" | "" {
-  if (!meta) return "";
-  if (meta.strategy === "merge" || meta.strategy === "merge,retainKeys") return "merge";
-  if (meta.strategy === "replace") return "replace";
-  return "";
-}
 
 // ---------------------------------------------------------------------------
 // Maps
@@ -168,8 +137,14 @@ function mergeMap(original: JsonObject, patch: JsonObject, schema: Schema): Json
 /** A patch value for a key the original lacks: directives applied against nothing, nulls dropped. */
 function fresh(patchV: Json, sub: Schema, meta: FieldPatchMeta | undefined): Json {
   if (isObject(patchV)) return baseStrategy(meta) === "replace" ? jsonClone(patchV) : mergeMap({}, patchV, sub);
-  if (Array.isArray(patchV)) return mergeSliceHandler([], patchV, sub, meta);
-  return patchV;
+  if (!Array.isArray(patchV)) return patchV;
+  if (baseStrategy(meta) !== "merge") return jsonClone(patchV);
+  const out: Json[] = [];
+  for (const v of patchV) {
+    if (!isObject(v)) out.push(v);
+    else if (!Object.hasOwn(v, directiveMarker)) out.push(mergeMap({}, v, sub));
+  }
+  return out;
 }
 
 function applyRetainKeys(original: JsonObject, patch: JsonObject): void {
@@ -231,7 +206,7 @@ function mergeSlice(original: Json[], patch: Json[], sub: Schema, mergeKey: stri
     return normalizeElementOrder(patchItems, serverOnly, patch, original, "");
   }
   if (!mergeKey) throw libraryError(`cannot merge lists without merge key for ${modelName}`);
-  [base, rest] = applySpecialElements(original, patch, mergeKey);
+  [base, rest] = applySpecialElements(original, patch, mergeKey, sub);
   merged = [...base];
   for (const v of rest) {
     const m = v as JsonObject;
@@ -249,7 +224,7 @@ function keyEqual(a: Json, b: Json): boolean {
 }
 
 /** Applies `$patch` list elements: deletes by key, or `replace` (the rest becomes the list). */
-function applySpecialElements(original: Json[], patch: Json[], mergeKey: string): [Json[], Json[]] {
+function applySpecialElements(original: Json[], patch: Json[], mergeKey: string, sub: Schema): [Json[], Json[]] {
   const plain: Json[] = [];
   let base = original;
   let replace = false;
@@ -271,7 +246,7 @@ function applySpecialElements(original: Json[], patch: Json[], mergeKey: string)
       throw errBadPatchType(directive, m);
     }
   }
-  if (replace) return [plain.map((v) => mergeMap({}, v as JsonObject, unknownSchema)), []];
+  if (replace) return [plain.map((v) => mergeMap({}, v as JsonObject, sub)), []];
   return [base, plain];
 }
 

@@ -355,6 +355,19 @@ export function runStoreConformance(name: string, open: () => Promise<StoreFixtu
         }
       });
 
+      test("a start revision in the future waits for that revision", async ({ store }) => {
+        await store.create("/f/a", "1");
+        const rec = new Recorder(store, "/f/", { startRevision: 3 });
+        try {
+          for (const k of ["/f/b", "/f/c", "/f/d"]) await store.create(k, "1");
+          await rec.waitFor(2);
+          await sleep(QUIET_MS);
+          assert.deepEqual(summary(rec.events), ["put /f/c 3", "put /f/d 4"]);
+        } finally {
+          rec.cancel();
+        }
+      });
+
       test("prefix and [key, end) filtering", async ({ store }) => {
         const prefix = new Recorder(store, "/x/", { startRevision: 1 });
         const span = new Recorder(store, "/x/b", { end: "/x/d", startRevision: 1 });

@@ -14,10 +14,10 @@
  * files in place (recovery stays correct) and is retried at the next rotation.
  */
 import { mkdir, readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { listDir, removeOlderThan, Wal, walName } from "./files.ts";
+import { dirname, join } from "node:path";
+import { fsyncDir, listDir, removeOlderThan, Wal, walName } from "./files.ts";
 import type { WalRecord } from "./files.ts";
-import { CorruptionError, encodeFrames, scanFrames } from "./frames.ts";
+import { CorruptionError, encodeFrame, scanFrames } from "./frames.ts";
 import type { Mvcc } from "./mvcc.ts";
 import { readSnapshot, writeSnapshot } from "./snapshot.ts";
 
@@ -62,7 +62,8 @@ export class DiskLog {
 
   /** Load the data in `dir` (created if missing) into `mvcc` and open the log for appending. */
   static async recover(dir: string, mvcc: Mvcc, opts: DiskLogOptions): Promise<DiskLog> {
-    await mkdir(dir, { recursive: true });
+    const created = await mkdir(dir, { recursive: true });
+    if (created !== undefined) await fsyncDir(dirname(created));
     const listing = await listDir(dir);
     const snapGen = listing.snaps.length > 0 ? listing.snaps[listing.snaps.length - 1] : 0;
     if (snapGen > 0) {
@@ -76,7 +77,10 @@ export class DiskLog {
       const scan = scanFrames(await readFile(join(dir, name)), name);
       const isLast = i === wals.length - 1;
       if (!scan.clean && !isLast) throw new CorruptionError(`${name}: damaged, and it is not the newest log`);
-      for (const rec of scan.values) replay(mvcc, rec as WalRecord, name);
+      for (const batch of scan.values) {
+        if (!Array.isArray(batch)) throw new CorruptionError(`${name}: log frame is not a batch of records`);
+        for (const rec of batch) replay(mvcc, rec as WalRecord, name);
+      }
       validBytes = scan.end;
     }
     const gen = wals.length > 0 ? wals[wals.length - 1] : Math.max(snapGen, 1);
@@ -85,9 +89,12 @@ export class DiskLog {
     return new DiskLog(dir, wal, opts);
   }
 
-  /** Append `records` in one write (and one fsync). */
+  /**
+   * Append `records` as one frame in one write (and one fsync), so that a
+   * crash tears at most this frame.
+   */
   async append(records: readonly WalRecord[]): Promise<void> {
-    await this.wal.append(encodeFrames(records));
+    await this.wal.append(encodeFrame(records));
   }
 
   /** Size of the current log file. */

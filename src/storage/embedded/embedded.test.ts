@@ -138,6 +138,35 @@ describe("embedded store: log recovery", () => {
       await assert.rejects(open(), CorruptionError);
     });
   });
+
+  it("refuses a log whose early record has a damaged length", async () => {
+    await withDir(async (dir, open) => {
+      const s1 = await open();
+      await fill(s1, 10);
+      await s1.close();
+      const path = lastLog(dir);
+      const buf = readFileSync(path);
+      buf.writeUInt32LE(buf.readUInt32LE(0) + 1000, 0);
+      writeFileSync(path, buf);
+      await assert.rejects(open(), CorruptionError);
+    });
+  });
+
+  it("a torn group commit loses only that unacknowledged batch", async () => {
+    await withDir(async (dir, open) => {
+      const s1 = await open();
+      await fill(s1, 5);
+      const before = statSync(lastLog(dir)).size;
+      await Promise.all(Array.from({ length: 50 }, (_, i) => s1.create(`/batch/${i}`, "v")));
+      await s1.close();
+      const after = statSync(lastLog(dir)).size;
+      truncateSync(lastLog(dir), before + Math.floor((after - before) / 2));
+      const s2 = await open();
+      assert.equal(s2.currentRevision(), 5);
+      assert.equal((await s2.range("/batch/")).count, 0);
+      assert.equal((await s2.range("/k/")).count, 5);
+    });
+  });
 });
 
 describe("embedded store: snapshots", () => {
@@ -276,6 +305,76 @@ describe("embedded store: scale", () => {
       assert.equal(page.count, 100000);
       assert.ok(page.more);
       for (let i = 1; i < page.kvs.length; i++) assert.ok(page.kvs[i - 1].key < page.kvs[i].key);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("embedded store: compaction and watch lifecycle", () => {
+  const until = async (cond: () => boolean): Promise<void> => {
+    const deadline = Date.now() + 5000;
+    while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  };
+
+  it("compacts automatically, keeping retainRevisions of history", async () => {
+    const store = await openEmbeddedStore({ retainRevisions: 10, compactIntervalMs: 20 });
+    try {
+      for (let i = 0; i < 100; i++) await store.create(`/a/${i}`, "v");
+      await until(() => store.compactedRevision() === 90);
+      assert.equal(store.compactedRevision(), 90);
+      assert.equal((await store.range("/a/", { revision: 90 })).count, 90);
+      await assert.rejects(store.range("/a/", { revision: 89 }), CompactedError);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("a handler that throws ends its watch through onError", async () => {
+    const store = await openEmbeddedStore({ compactIntervalMs: 0 });
+    try {
+      const errors: Error[] = [];
+      let calls = 0;
+      store.watch("/", {}, {
+        onEvents: () => {
+          calls++;
+          throw new Error("handler broke");
+        },
+        onError: (err) => errors.push(err),
+      });
+      await store.create("/a", "1");
+      await until(() => errors.length > 0);
+      await store.create("/b", "1");
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(calls, 1);
+      assert.deepEqual(errors.map((e) => e.message), ["handler broke"]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("close delivers committed events, then ends watches; new watches are refused", async () => {
+    const store = await openEmbeddedStore({ compactIntervalMs: 0 });
+    const seen: number[] = [];
+    const errors: Error[] = [];
+    store.watch("/", {}, { onEvents: (evs) => seen.push(...evs.map((e) => e.kv.modRevision)), onError: (e) => errors.push(e) });
+    const writes = [store.create("/a", "1"), store.create("/b", "1")];
+    await store.close();
+    await Promise.all(writes);
+    await until(() => errors.length > 0);
+    assert.deepEqual(seen, [1, 2]);
+    assert.equal(errors.length, 1);
+    assert.throws(() => store.watch("/", {}, { onEvents: () => undefined }));
+  });
+
+  it("watch from a compacted revision throws CompactedError synchronously", async () => {
+    const store = await openEmbeddedStore({ compactIntervalMs: 0 });
+    try {
+      for (let i = 0; i < 5; i++) await store.create(`/k/${i}`, "v");
+      await store.compact(4);
+      assert.throws(() => store.watch("/", { startRevision: 3 }, { onEvents: () => undefined }), CompactedError);
+      const w = store.watch("/", { startRevision: 4 }, { onEvents: () => undefined });
+      w.cancel();
     } finally {
       await store.close();
     }

@@ -3,7 +3,8 @@
  *
  * A data directory holds numbered generations:
  * - `wal-<gen>.log`: write-ahead log, a sequence of frames (see frames.ts),
- *   one `WalRecord` each, appended in revision order;
+ *   each an array of `WalRecord`s written by one group commit, in revision
+ *   order;
  * - `snap-<gen>.snap`: the live key space as of the end of every log with a
  *   smaller generation. Generation `g`'s state is snapshot `g` (or nothing)
  *   followed by logs `g`, `g+1`, ... in order;

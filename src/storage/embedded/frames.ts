@@ -6,8 +6,11 @@
  * payload being UTF-8 JSON. `scanFrames` reads frames until the first one that
  * is incomplete or fails its checksum. Such a bad frame is taken for the torn
  * tail of an interrupted append (and reported as the end of valid data) unless
- * a valid frame follows it, in which case the damage cannot come from a crash
- * during append and `CorruptionError` is thrown.
+ * a valid frame starts anywhere after it. Writers append one frame per synced
+ * write, so a valid frame after a bad one means the bad one had been synced
+ * and was damaged later: that is `CorruptionError`, not a torn tail. (JSON
+ * escapes control characters, so frame-like bytes inside a payload would claim
+ * a length of at least 0x20202020 and are never mistaken for a frame.)
  */
 import { crc32 } from "node:zlib";
 
@@ -31,12 +34,6 @@ export function encodeFrame(value: unknown): Buffer {
   out.writeUInt32LE(crc32(payload), 4);
   payload.copy(out, HEADER);
   return out;
-}
-
-/** Frame many values into one buffer, in order. */
-export function encodeFrames(values: readonly unknown[]): Buffer {
-  const parts = values.map(encodeFrame);
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
 /** Length of the valid frame at `offset`, or -1 when there is none. */
@@ -70,11 +67,9 @@ export function scanFrames(buf: Buffer, what: string): ScanResult {
   while (offset < buf.length) {
     const size = validFrameAt(buf, offset);
     if (size < 0) {
-      if (buf.length - offset >= HEADER) {
-        const len = buf.readUInt32LE(offset);
-        const next = offset + HEADER + len;
-        if (len > 0 && next < buf.length && validFrameAt(buf, next) > 0) {
-          throw new CorruptionError(`${what}: damaged record at byte ${offset} is followed by valid data`);
+      for (let probe = offset + 1; probe + HEADER <= buf.length; probe++) {
+        if (validFrameAt(buf, probe) > 0) {
+          throw new CorruptionError(`${what}: damaged record at byte ${offset} is followed by valid data at ${probe}`);
         }
       }
       return { values, end: offset, clean: false };

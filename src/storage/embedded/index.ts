@@ -14,6 +14,13 @@
  * compacted revision after a restart is the larger of the snapshot revision and
  * the last compaction recorded in the log (0 when no snapshot was ever taken
  * and nothing was compacted). The revision counter itself never goes back.
+ *
+ * Other decisions: `watch` throws CompactedError synchronously for a start
+ * revision below the compacted one; reads and watches only ever see writes
+ * that are durable; a failed append or fsync fails the store for good. With
+ * `fsync: false` a process crash loses nothing acknowledged, but an operating
+ * system crash may leave holes in the log that recovery reports as
+ * CorruptionError instead of silently dropping later data.
  */
 import { DiskLog } from "./disk-log.ts";
 import { Mvcc } from "./mvcc.ts";

@@ -180,7 +180,7 @@ export class EmbeddedStore implements Store {
         if (match(ev.kv.key)) backlog.push(ev);
       });
     }
-    return this.hub.add(key, opts.end, Math.max(start, live) + 1, backlog, handlers);
+    return this.hub.add(key, opts.end, Math.max(start, live), backlog, handlers);
   }
 
   /**

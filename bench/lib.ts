@@ -1,0 +1,118 @@
+/**
+ * Shared benchmark helpers: start a real `tskube server` process on a free
+ * port in a temporary data directory, an HTTPS client authenticated with the
+ * admin certificate (keep-alive agent), percentiles and RSS readings.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { Agent, request } from "node:https";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+
+export interface ServerProc {
+  proc: ChildProcess;
+  port: number;
+  dataDir: string;
+  /** Milliseconds from spawn to the ready line. */
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+/** Starts `tskube server` (in `dataDir`, or a new temporary one) and waits for readiness. */
+export function startServer(dataDir?: string, keep = false): Promise<ServerProc> {
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), "tskube-bench-"));
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, [join(root, "bin/tskube.mjs"), "server", "--data-dir", dir, "--https-listen-port", "0", "--bind-address", "127.0.0.1", "--disable-agent"], {
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, TSKUBE_LOG: "warn" },
+  });
+  return new Promise((ok, fail) => {
+    let out = "";
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      fail(new Error("server not ready in 30 s"));
+    }, 30_000);
+    proc.stdout!.on("data", (d) => {
+      out += d;
+      const m = /apiserver ready on https:\/\/[^:]+:(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        ok({
+          proc,
+          port: Number(m[1]),
+          dataDir: dir,
+          readyMs: performance.now() - t0,
+          stop: async () => {
+            if (proc.exitCode === null) {
+              proc.kill("SIGTERM");
+              await new Promise((r) => proc.once("exit", r));
+            }
+            if (!keep) rmSync(dir, { recursive: true, force: true });
+          },
+        });
+      }
+    });
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      fail(new Error(`server exited (${code})`));
+    });
+  });
+}
+
+export interface Client {
+  agent: Agent;
+  /** Sends a request and resolves with status and body. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: string }>;
+}
+
+/** An HTTPS client using the admin certificate of a server's data directory. */
+export function adminClient(s: { port: number; dataDir: string }, maxSockets = 256): Client {
+  const tls = join(s.dataDir, "server", "tls");
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets,
+    ca: readFileSync(join(tls, "ca.crt")),
+    cert: readFileSync(join(tls, "admin.crt")),
+    key: readFileSync(join(tls, "admin.key")),
+  });
+  return {
+    agent,
+    call(method, path, body, headers) {
+      return new Promise((ok, fail) => {
+        const data = body === undefined ? undefined : JSON.stringify(body);
+        const req = request(
+          { host: "127.0.0.1", port: s.port, method, path, agent, headers: { "Content-Type": "application/json", Accept: "application/json", ...headers } },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c) => chunks.push(c));
+            res.on("end", () => ok({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+            res.on("error", fail);
+          },
+        );
+        req.on("error", fail);
+        req.end(data);
+      });
+    },
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Resident set size of a process in MB (Linux). */
+export function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export function configMap(name: string, extra: Record<string, string> = {}): unknown {
+  return { apiVersion: "v1", kind: "ConfigMap", metadata: { name, ...extra }, data: { key: "value" } };
+}
