@@ -9,6 +9,7 @@ import { findResource } from "../api/resources.ts";
 import type { KObject } from "../api/types.ts";
 import { StatusError } from "../machinery/errors.ts";
 import { createObject } from "./registry/create.ts";
+import { objectKey } from "./registry/objects.ts";
 import type { Registry, WriteOptions } from "./registry/registry.ts";
 import { updateObject } from "./registry/update.ts";
 
@@ -20,6 +21,7 @@ function opts(): WriteOptions {
 
 async function ensure(reg: Registry, plural: string, namespace: string, obj: KObject): Promise<void> {
   const info = findResource("", "v1", plural)!;
+  if (await reg.store.get(objectKey(info, namespace, obj.metadata.name!))) return;
   try {
     await createObject(reg, info, namespace, obj, opts());
   } catch (err) {

@@ -25,8 +25,8 @@ import { arr, isObj, obj, quantityAt, str, validateEnum, validateLabelSelector, 
 import { validateContainers, validateInitContainers, validateLocalDescendingPath } from "./containers.ts";
 
 export const volumeSourceKinds = [
-  "hostPath",
   "emptyDir",
+  "hostPath",
   "gcePersistentDisk",
   "awsElasticBlockStore",
   "gitRepo",

@@ -91,6 +91,7 @@ async function guaranteedUpdate(
       throw conflict(qr, name, "the object has been modified; please apply your changes to the latest version and try again");
     }
     const preconditioned = rv !== undefined && rv !== "";
+    next.metadata.resourceVersion = current.metadata.resourceVersion;
     let desired: KObject;
     if (status) {
       desired = { ...clone(current), status: next.status };
@@ -110,7 +111,6 @@ async function guaranteedUpdate(
       if (res.errors.length) throw invalid(info.kind, info.group, name, res.errors);
       alloc = res.alloc;
     }
-    desired.metadata.resourceVersion = current.metadata.resourceVersion;
     if (jsonEqual(desired, current)) return { obj: current, created: false };
     const finishing = !!desired.metadata.deletionTimestamp && !(desired.metadata.finalizers?.length) && info.kind !== "Pod";
     if (opts.dryRun) {

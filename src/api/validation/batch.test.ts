@@ -1,0 +1,80 @@
+/** Job and CronJob validation, including cron schedules. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { validateCreate, validateUpdate } from "./index.ts";
+import { cronScheduleError } from "./batch.ts";
+import { infoFor, make, pairs, podSpec } from "./testutil.test.ts";
+
+const J = infoFor("batch/v1", "Job");
+const CJ = infoFor("batch/v1", "CronJob");
+const jobSpec = (extra: Record<string, unknown> = {}) => ({ template: { spec: { ...podSpec(), restartPolicy: "Never" } }, ...extra });
+const job = (extra: Record<string, unknown> = {}) => make("batch/v1", "Job", { spec: jobSpec(extra) }, { name: "pi", uid: "abc" });
+
+test("a defaulted job is valid", () => {
+  assert.deepEqual(validateCreate(J, job()), []);
+});
+
+test("restartPolicy must be OnFailure or Never (Always is the pod default)", () => {
+  const j = make("batch/v1", "Job", { spec: { template: { spec: podSpec() } } }, { uid: "abc" });
+  const errs = validateCreate(J, j);
+  assert.deepEqual(pairs(errs), [["spec.template.spec.restartPolicy", "FieldValueNotSupported"]]);
+  assert.equal(errs[0].value, "Always");
+  assert.equal(errs[0].detail, 'supported values: "OnFailure", "Never"');
+});
+
+test("counts non-negative and completion mode", () => {
+  const errs = validateCreate(J, job({ parallelism: -1, backoffLimit: -2, completionMode: "Sometimes" }));
+  assert.deepEqual(pairs(errs), [
+    ["spec.parallelism", "FieldValueInvalid"],
+    ["spec.backoffLimit", "FieldValueInvalid"],
+    ["spec.completionMode", "FieldValueNotSupported"],
+  ]);
+});
+
+test("manual selectors must match; generated ones may not be replaced", () => {
+  const manual = job({ manualSelector: true, selector: { matchLabels: { a: "b" } } });
+  const errs = validateCreate(J, manual);
+  assert.deepEqual(pairs(errs), [["spec.template.metadata.labels", "FieldValueInvalid"]]);
+  const hijack = job({ selector: { matchLabels: { a: "b" } } });
+  assert.ok(pairs(validateCreate(J, hijack)).some(([f, t]) => f === "spec.selector" && t === "FieldValueInvalid"));
+});
+
+test("job updates: template and selector immutable, parallelism mutable", () => {
+  const old = job();
+  const scaled = structuredClone(old);
+  scaled.spec.parallelism = 5;
+  assert.deepEqual(validateUpdate(J, scaled, old), []);
+  const img = structuredClone(old);
+  img.spec.template.spec.containers[0].image = "x:2";
+  assert.deepEqual(pairs(validateUpdate(J, img, old)), [["spec.template", "FieldValueInvalid"]]);
+  const comp = structuredClone(old);
+  comp.spec.completions = 4;
+  assert.deepEqual(pairs(validateUpdate(J, comp, old)), [["spec.completions", "FieldValueInvalid"]]);
+});
+
+test("cron schedules as robfig/cron", () => {
+  for (const ok of ["*/5 * * * *", "0 0 * * MON-FRI", "@hourly", "@every 1h30m", "0 12 1 jan,jul *", "5 4 * * sun"]) assert.equal(cronScheduleError(ok), undefined, ok);
+  assert.equal(cronScheduleError("* * * *"), "expected exactly 5 fields, found 4: [* * * *]");
+  assert.equal(cronScheduleError("60 * * * *"), "end of range (60) above maximum (59): 60");
+  assert.equal(cronScheduleError("@often"), "unrecognized descriptor: @often");
+  assert.equal(cronScheduleError("x * * * *"), 'failed to parse int from x: strconv.Atoi: parsing "x": invalid syntax');
+  assert.equal(cronScheduleError("5-1 * * * *"), "beginning of range (5) beyond end of range (1): 5-1");
+  assert.equal(cronScheduleError("*/0 * * * *"), "step of range should be a positive number: */0");
+});
+
+test("cronjob validation", () => {
+  const cj = (spec: Record<string, unknown>, meta: Record<string, unknown> = {}) =>
+    make("batch/v1", "CronJob", { spec: { schedule: "*/1 * * * *", jobTemplate: { spec: jobSpec() }, ...spec } }, meta);
+  assert.deepEqual(validateCreate(CJ, cj({})), []);
+  const errs = validateCreate(CJ, cj({ schedule: "61 * * * *", concurrencyPolicy: "Sometimes", timeZone: "Mars/Base" }));
+  assert.deepEqual(pairs(errs), [
+    ["spec.schedule", "FieldValueInvalid"],
+    ["spec.timeZone", "FieldValueInvalid"],
+    ["spec.concurrencyPolicy", "FieldValueNotSupported"],
+  ]);
+  assert.deepEqual(validateCreate(CJ, cj({ timeZone: "Europe/Berlin" })), []);
+  assert.deepEqual(pairs(validateCreate(CJ, cj({ schedule: "TZ=UTC * * * * *" }))), [["spec.schedule", "FieldValueInvalid"]]);
+  assert.deepEqual(pairs(validateCreate(CJ, cj({}, { name: "a".repeat(53) }))), [["metadata.name", "FieldValueInvalid"]]);
+  const sel = validateCreate(CJ, cj({ jobTemplate: { spec: { ...jobSpec(), selector: { matchLabels: { a: "b" } } } } }));
+  assert.deepEqual(pairs(sel), [["spec.jobTemplate.spec.selector", "FieldValueInvalid"]]);
+});
