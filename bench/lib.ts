@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { tmpdir } from "node:os";
+import { Worker } from "node:worker_threads";
+import type { LoadJob } from "./load-worker.ts";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
@@ -115,4 +117,25 @@ export function sleep(ms: number): Promise<void> {
 
 export function configMap(name: string, extra: Record<string, string> = {}): unknown {
   return { apiVersion: "v1", kind: "ConfigMap", metadata: { name, ...extra }, data: { key: "value" } };
+}
+
+/**
+ * Runs a closed-loop load from `workers` worker threads (so the load generator
+ * is not limited to one core) and returns successful requests per second.
+ */
+export async function runLoad(job: LoadJob, workers = 2): Promise<{ rps: number; failed: number }> {
+  const t0 = performance.now();
+  const results = await Promise.all(
+    Array.from({ length: workers }, (_, i) =>
+      new Promise<{ ok: number; failed: number }>((ok, fail) => {
+        const w = new Worker(join(import.meta.dirname, "load-worker.ts"), {
+          workerData: { ...job, prefix: `${job.prefix}-w${i}`, concurrency: Math.ceil(job.concurrency / workers) },
+        });
+        w.once("message", ok);
+        w.once("error", fail);
+      }),
+    ),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  return { rps: results.reduce((a, r) => a + r.ok, 0) / secs, failed: results.reduce((a, r) => a + r.failed, 0) };
 }

@@ -55,8 +55,20 @@ export interface UserInfo {
 
 const publicPaths = new Set(["/version", "/healthz", "/livez", "/readyz"]);
 
+/** Users by connection: a client certificate is verified once per TLS connection. */
+const connectionUsers = new WeakMap<TLSSocket, UserInfo | null>();
+
 function authenticate(req: IncomingMessage): UserInfo | undefined {
   const sock = req.socket as TLSSocket;
+  let user = connectionUsers.get(sock);
+  if (user === undefined) {
+    user = certificateUser(sock) ?? null;
+    connectionUsers.set(sock, user);
+  }
+  return user ?? undefined;
+}
+
+function certificateUser(sock: TLSSocket): UserInfo | undefined {
   if (!sock.authorized) return undefined;
   const cert = sock.getPeerCertificate();
   const cn = cert?.subject?.CN;

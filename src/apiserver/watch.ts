@@ -17,6 +17,7 @@ import { buildMatcher, waitForCache } from "./registry/read.ts";
 import type { Registry } from "./registry/registry.ts";
 import { partialMetadata, toTable, type IncludeObject } from "./table.ts";
 import { TooOldError, type CacheEvent } from "./watchcache.ts";
+import { discard, enqueue, type ChunkSink } from "./watchwriter.ts";
 
 export interface WatchParams {
   namespace: string;
@@ -93,16 +94,16 @@ export async function serveWatch(
     return o;
   };
   const line = (type: string, obj: unknown): string => `{"type":"${type}","object":${JSON.stringify(obj)}}\n`;
-  const eventLine = (type: string, ev: CacheEvent, obj: KObject): string => {
+  const eventLine = (type: string, ev: CacheEvent, obj: KObject): Buffer | string => {
     if (rep.kind !== "json" || obj !== ev.obj) return line(type, encodeObject(obj));
     const memoKey = `${gv}:${type}`;
     ev.memo ??= new Map();
-    let s = ev.memo.get(memoKey) as string | undefined;
-    if (s === undefined) {
-      s = line(type, encodeObject(obj));
-      ev.memo.set(memoKey, s);
+    let b = ev.memo.get(memoKey) as Buffer | undefined;
+    if (b === undefined) {
+      b = Buffer.from(line(type, encodeObject(obj)));
+      ev.memo.set(memoKey, b);
     }
-    return s;
+    return b;
   };
   const bookmark = (rev: number, initialEnd: boolean): string => {
     const meta: Record<string, unknown> = { resourceVersion: String(rev) };
@@ -122,12 +123,18 @@ export async function serveWatch(
     clearInterval(bookmarkTimer);
     clearTimeout(timeoutTimer);
     stopSignal.removeEventListener("abort", close);
+    discard(sink);
     res.end();
   };
-  const write = (s: string): void => {
-    if (closed) return;
-    res.write(s);
-    if (res.writableLength > maxBufferedBytes) close();
+  const sink: ChunkSink = {
+    writeChunks(chunks) {
+      if (closed) return;
+      res.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks.map((c) => (typeof c === "string" ? Buffer.from(c) : c))));
+      if (res.writableLength > maxBufferedBytes) close();
+    },
+  };
+  const write = (s: Buffer | string): void => {
+    if (!closed) enqueue(sink, s);
   };
 
   res.writeHead(200, {
@@ -151,21 +158,19 @@ export async function serveWatch(
   try {
     unregister = reg.cache.watch(info.storage, prefix, fromRev, {
       onEvents: (events) => {
-        let out = "";
         for (const ev of events) {
           if (exactKey && ev.key !== exactKey) continue;
           lastRev = ev.rev;
           const now = ev.type !== "DELETED" && matches(ev.obj);
           const before = ev.type !== "ADDED" && matches(ev.prevObj);
           if (ev.type === "DELETED") {
-            if (before) out += eventLine("DELETED", ev, ev.obj);
-          } else if (now && before) out += eventLine("MODIFIED", ev, ev.obj);
-          else if (now) out += eventLine("ADDED", ev, ev.obj);
+            if (before) write(eventLine("DELETED", ev, ev.obj));
+          } else if (now && before) write(eventLine("MODIFIED", ev, ev.obj));
+          else if (now) write(eventLine("ADDED", ev, ev.obj));
           else if (before) {
-            out += line("DELETED", encodeObject({ ...ev.prevObj!, metadata: { ...ev.prevObj!.metadata, resourceVersion: String(ev.rev) } }));
+            write(line("DELETED", encodeObject({ ...ev.prevObj!, metadata: { ...ev.prevObj!.metadata, resourceVersion: String(ev.rev) } })));
           }
         }
-        if (out) write(out);
       },
       onClose: () => close(),
     });

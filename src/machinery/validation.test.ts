@@ -74,7 +74,9 @@ test("validateObjectMeta: names, namespace and labels", () => {
   assert.deepEqual(cluster.map((e) => [e.field, e.type, e.detail]), [["metadata.namespace", "FieldValueForbidden", "not allowed on this type"]]);
   assert.deepEqual(validateObjectMeta({ generateName: "web-", name: "web-x7k2p", namespace: "d" }, true, nameIsDNSSubdomain), []);
   const fin = validateObjectMeta({ name: "a", finalizers: ["foo"] }, false, nameIsDNSSubdomain);
-  assert.deepEqual(fin.map((e) => e.field), ["metadata.finalizers[0]"]);
+  assert.deepEqual(fin.map((e) => [e.field, e.detail]), [["metadata.finalizers[0]", "name is neither a standard finalizer name nor is it fully qualified"]]);
+  const both = validateObjectMeta({ name: "a", finalizers: ["orphan", "foregroundDeletion", "-x/y"] }, false, nameIsDNSSubdomain);
+  assert.deepEqual(both.map((e) => e.field), ["metadata.finalizers", "metadata.finalizers"]);
   const big = validateObjectMeta({ name: "a", annotations: { a: "x".repeat(256 * 1024) } }, false, nameIsDNSSubdomain);
   assert.deepEqual(big.map((e) => [e.field, e.type]), [["metadata.annotations", "FieldValueTooLong"]]);
   const owners = validateObjectMeta({ name: "a", ownerReferences: [{ apiVersion: "", kind: "", name: "", uid: "" }] }, false, nameIsDNSSubdomain);

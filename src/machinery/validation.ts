@@ -403,7 +403,7 @@ export function validateAnnotations(annotations: Record<string, string> | undefi
   return errs;
 }
 
-const bannedOwners = new Set(["v1/Event", "events.k8s.io/v1/Event"]);
+const bannedOwners = new Set(["v1/Event"]);
 
 function validateOwnerReference(ref: OwnerReference, path: string): FieldError[] {
   const errs: FieldError[] = [];
@@ -424,36 +424,47 @@ function validateOwnerReference(ref: OwnerReference, path: string): FieldError[]
 export function validateOwnerReferences(refs: OwnerReference[] | undefined, path: string): FieldError[] {
   const errs: FieldError[] = [];
   if (!Array.isArray(refs)) return errs;
-  const controllers: string[] = [];
+  let first = "";
   for (const ref of refs) {
     errs.push(...validateOwnerReference(ref ?? ({} as OwnerReference), path));
-    if (ref?.controller) controllers.push(`${ref.kind}/${ref.name}`);
+    if (!ref?.controller) continue;
+    const cur = `${ref.kind}/${ref.name}`;
+    if (first)
+      errs.push(
+        fieldErr.invalid(path, refs, `Only one reference can have Controller set to true. Found "true" in references for ${first} and ${cur}`),
+      );
+    else first = cur;
   }
-  if (controllers.length > 1)
-    errs.push(
-      fieldErr.invalid(
-        path,
-        refs,
-        `Only one reference can have Controller set to true. Found "true" in references for ${controllers.join(" and ")}`,
-      ),
-    );
   return errs;
 }
 
 const standardFinalizers = new Set(["kubernetes", "orphan", "foregroundDeletion"]);
 
-/** A finalizer name: qualified, and either prefixed or one of the standard names. */
+/** A finalizer name must be a qualified name (errors at `path`, as upstream). */
 export function validateFinalizerName(name: string, path: string): FieldError[] {
-  const errs = isQualifiedName(name).map((m) => fieldErr.invalid(path, name, m));
-  if (!name.includes("/") && !standardFinalizers.has(name))
-    errs.push(fieldErr.invalid(path, name, "name is neither a standard finalizer name nor is it fully qualified"));
-  return errs;
+  return isQualifiedName(name).map((m) => fieldErr.invalid(path, name, m));
 }
 
+/** Kubernetes' extra rule: unprefixed finalizers must be one of the standard names. */
+export function validateKubeFinalizerName(name: string, path: string): FieldError[] {
+  if (!name.includes("/") && !standardFinalizers.has(name))
+    return [fieldErr.invalid(path, name, "name is neither a standard finalizer name nor is it fully qualified")];
+  return [];
+}
+
+/** Finalizer names (reported at the list path) and the orphan/foregroundDeletion conflict. */
 export function validateFinalizers(finalizers: string[] | undefined, path: string): FieldError[] {
   const errs: FieldError[] = [];
   if (!Array.isArray(finalizers)) return errs;
-  finalizers.forEach((f, i) => errs.push(...validateFinalizerName(String(f), indexPath(path, i))));
+  for (const f of finalizers) errs.push(...validateFinalizerName(String(f), path));
+  if (finalizers.includes("orphan") && finalizers.includes("foregroundDeletion"))
+    errs.push(fieldErr.invalid(path, finalizers, "finalizer orphan and foregroundDeletion cannot be both set"));
+  return errs;
+}
+
+function validateKubeFinalizers(finalizers: string[] | undefined, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (Array.isArray(finalizers)) finalizers.forEach((f, i) => errs.push(...validateKubeFinalizerName(String(f), indexPath(path, i))));
   return errs;
 }
 
@@ -484,12 +495,12 @@ export function validateObjectMeta(
   } else if (m.namespace) {
     errs.push(fieldErr.forbidden(childPath(fieldPath, "namespace"), "not allowed on this type"));
   }
-  if (typeof m.generation === "number")
-    errs.push(...validateNonnegativeField(m.generation, childPath(fieldPath, "generation")));
+  errs.push(...validateNonnegativeField(m.generation ?? 0, childPath(fieldPath, "generation")));
   errs.push(...validateLabels(m.labels, childPath(fieldPath, "labels")));
   errs.push(...validateAnnotations(m.annotations, childPath(fieldPath, "annotations")));
   errs.push(...validateOwnerReferences(m.ownerReferences, childPath(fieldPath, "ownerReferences")));
   errs.push(...validateFinalizers(m.finalizers, childPath(fieldPath, "finalizers")));
+  errs.push(...validateKubeFinalizers(m.finalizers, childPath(fieldPath, "finalizers")));
   return errs;
 }
 
@@ -498,8 +509,8 @@ export function validateObjectMeta(
  * deletionTimestamp and deletionGracePeriodSeconds immutable; resourceVersion
  * must be set (the apiserver copies the stored one for unconditional updates
  * before validating, as upstream); generation never decreases; no new
- * finalizers once deletion started; labels/annotations/ownerReferences/
- * finalizers well formed.
+ * finalizers once deletion started; labels/annotations/ownerReferences well
+ * formed; unprefixed finalizers standard.
  */
 export function validateObjectMetaUpdate(
   newMeta: ObjectMeta | undefined,
@@ -539,6 +550,6 @@ export function validateObjectMetaUpdate(
   errs.push(...validateLabels(n.labels, childPath(fieldPath, "labels")));
   errs.push(...validateAnnotations(n.annotations, childPath(fieldPath, "annotations")));
   errs.push(...validateOwnerReferences(n.ownerReferences, childPath(fieldPath, "ownerReferences")));
-  errs.push(...validateFinalizers(n.finalizers, childPath(fieldPath, "finalizers")));
+  errs.push(...validateKubeFinalizers(n.finalizers, childPath(fieldPath, "finalizers")));
   return errs;
 }

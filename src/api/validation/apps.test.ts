@@ -25,7 +25,11 @@ test("selector required, non-empty and matching", () => {
   assert.deepEqual(pairs(mismatch), [["spec.template.metadata.labels", "FieldValueInvalid"]]);
   assert.equal(mismatch[0].detail, "`selector` does not match template `labels`");
   const expr = validateCreate(D, deploy({ selector: { matchExpressions: [{ key: "app", operator: "In" }] }, template: template() }));
-  assert.deepEqual(pairs(expr), [["spec.selector.matchExpressions[0].values", "FieldValueRequired"]]);
+  assert.deepEqual(pairs(expr), [
+    ["spec.selector.matchExpressions[0].values", "FieldValueRequired"],
+    ["spec.selector", "FieldValueInvalid"],
+  ]);
+  assert.equal(validateCreate(D, deploy({ selector: { matchExpressions: [{ key: "app", operator: "In" }] }, template: template() }))[1].detail, "invalid label selector");
 });
 
 test("template rules: restartPolicy Always, labels, container errors", () => {
@@ -59,7 +63,7 @@ test("deployment strategy and counts", () => {
   const recreate = validateCreate(D, deploy({ selector: sel(), template: template(), strategy: { type: "Recreate", rollingUpdate: {} } }));
   assert.deepEqual(pairs(recreate), [["spec.strategy.rollingUpdate", "FieldValueForbidden"]]);
   const typ = validateCreate(D, deploy({ selector: sel(), template: template(), strategy: { type: "Blue" } }));
-  assert.deepEqual(pairs(typ), [["spec.strategy.type", "FieldValueNotSupported"]]);
+  assert.deepEqual(pairs(typ), [["spec.strategy", "FieldValueNotSupported"]]);
 });
 
 test("selectors are immutable", () => {
@@ -101,7 +105,29 @@ test("daemonset strategy", () => {
     DS,
     make("apps/v1", "DaemonSet", { spec: { selector: sel(), template: template(), updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 0 } } } }),
   );
-  assert.deepEqual(pairs(errs), [["spec.updateStrategy.rollingUpdate.maxUnavailable", "FieldValueInvalid"]]);
+  assert.deepEqual(pairs(errs), [["spec.updateStrategy.rollingUpdate.maxUnavailable", "FieldValueRequired"]]);
+  assert.equal(errs[0].detail, "cannot be 0 when maxSurge is 0");
+  const noSel = validateCreate(DS, make("apps/v1", "DaemonSet", { spec: { template: template() } }));
+  assert.deepEqual(pairs(noSel), [["spec.template.metadata.labels", "FieldValueInvalid"]]);
+});
+
+test("statefulset names are DNS labels and templates only get metadata checks", () => {
+  const S = infoFor("apps/v1", "StatefulSet");
+  const t = template();
+  t.spec.containers[0].name = "Bad_Name";
+  const errs = validateCreate(S, make("apps/v1", "StatefulSet", { spec: { selector: sel(), template: t } }, { name: "db.v1" }));
+  assert.deepEqual(pairs(errs), [["metadata.name", "FieldValueInvalid"]]);
+});
+
+test("workload status counters", () => {
+  const info = infoFor("apps/v1", "Deployment");
+  const old = make("apps/v1", "Deployment", { spec: { selector: sel(), template: template() }, status: { collisionCount: 2 } });
+  const next = structuredClone(old);
+  next.status = { replicas: 1, readyReplicas: 2, availableReplicas: 1, collisionCount: 1 };
+  assert.deepEqual(pairs(validateStatusUpdate(info, next, old)), [
+    ["status.readyReplicas", "FieldValueInvalid"],
+    ["status.collisionCount", "FieldValueInvalid"],
+  ]);
 });
 
 test("replication controller selector and status", () => {

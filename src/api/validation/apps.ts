@@ -10,7 +10,9 @@ import { fieldErr, type FieldError } from "../../machinery/errors.ts";
 import {
   childPath,
   deepEqual,
+  nameIsDNSLabel,
   nameIsDNSSubdomain,
+  validateAnnotations,
   validateImmutableField,
   validateLabels,
   validateNonnegativeField,
@@ -38,25 +40,43 @@ import { validatePVCSpec } from "./storage.ts";
 
 const selectorMismatch = "`selector` does not match template `labels`";
 
-/** Selector required/valid/non-empty; returns whether it can be evaluated. */
-function validateSelector(sel: unknown, path: string, emptyMsg: string, errs: FieldError[]): boolean {
+/**
+ * Selector required/valid/non-empty; an unconvertible selector is reported
+ * with `badMsg`. Returns whether the template match can be evaluated.
+ */
+function validateSelector(sel: unknown, path: string, emptyMsg: string, badMsg: string, errs: FieldError[]): boolean {
   if (!isObj(sel)) {
     errs.push(fieldErr.required(path, ""));
     return false;
   }
   errs.push(...validateLabelSelector(sel, path));
   if (selectorIsEmpty(sel)) errs.push(fieldErr.invalid(path, sel, emptyMsg));
-  return selectorConvertible(sel);
+  if (selectorConvertible(sel)) return true;
+  errs.push(fieldErr.invalid(path, sel, badMsg));
+  return false;
 }
 
 /** Template for RS/Deployment-like controllers: labels match, restart Always, no deadline. */
-function validateTemplateForController(template: unknown, sel: unknown, path: string, kindName: string, checkMatch: boolean): FieldError[] {
+function validateTemplateForController(
+  template: unknown,
+  sel: unknown,
+  path: string,
+  kindName: string,
+  checkMatch: boolean,
+  fullSpec = true,
+): FieldError[] {
   const errs: FieldError[] = [];
   if (!isObj(template)) return [fieldErr.required(path, "")];
-  const labels = obj(template.metadata).labels;
+  const meta = obj(template.metadata);
+  const labels = meta.labels;
   if (checkMatch && !selectorIsEmpty(sel as Obj) && !selectorMatches(sel as Obj, labels))
     errs.push(fieldErr.invalid(childPath(path, "metadata", "labels"), labels ?? null, selectorMismatch));
-  errs.push(...validatePodTemplateSpec(template, path));
+  if (fullSpec) errs.push(...validatePodTemplateSpec(template, path));
+  else {
+    // upstream validates only template metadata for StatefulSets
+    errs.push(...validateLabels(meta.labels, childPath(path, "labels")));
+    errs.push(...validateAnnotations(meta.annotations, childPath(path, "annotations")));
+  }
   const rp = obj(template.spec).restartPolicy;
   if (rp !== "Always") errs.push(fieldErr.notSupported(childPath(path, "spec", "restartPolicy"), rp ?? "", ["Always"]));
   if (obj(template.spec).activeDeadlineSeconds !== undefined && obj(template.spec).activeDeadlineSeconds !== null)
@@ -89,7 +109,7 @@ function validateDeploymentStrategy(strategy: unknown, path: string): FieldError
       break;
     }
     default:
-      errs.push(fieldErr.notSupported(childPath(path, "type"), s.type ?? "", ["Recreate", "RollingUpdate"]));
+      errs.push(fieldErr.notSupported(path, strategy ?? {}, ["Recreate", "RollingUpdate"]));
   }
   return errs;
 }
@@ -97,7 +117,7 @@ function validateDeploymentStrategy(strategy: unknown, path: string): FieldError
 function validateDeploymentSpec(spec: Obj, path: string): FieldError[] {
   const errs: FieldError[] = [];
   errs.push(...nonNegative(spec.replicas, childPath(path, "replicas")));
-  const ok = validateSelector(spec.selector, childPath(path, "selector"), "empty selector is invalid for deployment", errs);
+  const ok = validateSelector(spec.selector, childPath(path, "selector"), "empty selector is invalid for deployment", "invalid label selector", errs);
   errs.push(...validateTemplateForController(spec.template, spec.selector, childPath(path, "template"), "ReplicaSet", ok));
   errs.push(...validateDeploymentStrategy(spec.strategy, childPath(path, "strategy")));
   errs.push(...nonNegative(spec.minReadySeconds, childPath(path, "minReadySeconds")));
@@ -128,7 +148,7 @@ function validateReplicaSetSpec(spec: Obj, path: string): FieldError[] {
   const errs: FieldError[] = [];
   errs.push(...nonNegative(spec.replicas, childPath(path, "replicas")));
   errs.push(...nonNegative(spec.minReadySeconds, childPath(path, "minReadySeconds")));
-  const ok = validateSelector(spec.selector, childPath(path, "selector"), "empty selector is invalid for deployment", errs);
+  const ok = validateSelector(spec.selector, childPath(path, "selector"), "empty selector is invalid for deployment", "invalid label selector", errs);
   errs.push(...validateTemplateForController(spec.template, spec.selector, childPath(path, "template"), "ReplicaSet", ok));
   return errs;
 }
@@ -171,34 +191,51 @@ export function validateReplicationControllerUpdate(o: KObject, old: KObject): F
   return [...validateObjectMetaUpdate(o.metadata, old.metadata), ...validateRCSpec(obj(o.spec), "spec")];
 }
 
-/** Status of RS/RC/Deployment/StatefulSet/DaemonSet: counters non-negative. */
-export function validateReplicaCountersStatus(o: KObject, old: KObject): FieldError[] {
+function statusCounters(st: Obj, fields: string[], errs: FieldError[]): void {
+  for (const f of fields) errs.push(...nonNegative(st[f], childPath("status", f)));
+}
+
+function notAbove(st: Obj, fields: string[], limit: string, msg: string, errs: FieldError[]): void {
+  for (const f of fields)
+    if (typeof st[f] === "number" && st[f] > (st[limit] ?? 0)) errs.push(fieldErr.invalid(childPath("status", f), st[f], msg));
+}
+
+function collisionNotDecremented(st: Obj, old: Obj, errs: FieldError[]): void {
+  if (typeof old.collisionCount === "number" && (typeof st.collisionCount !== "number" || st.collisionCount < old.collisionCount))
+    errs.push(fieldErr.invalid("status.collisionCount", st.collisionCount ?? 0, "cannot be decremented"));
+}
+
+/**
+ * /status of Deployment, ReplicaSet, ReplicationController, StatefulSet and
+ * DaemonSet: counters non-negative and consistent, collisionCount never
+ * decremented.
+ */
+export function validateWorkloadStatusUpdate(o: KObject, old: KObject, info?: { kind: string }): FieldError[] {
   const errs = validateObjectMetaUpdate(o.metadata, old.metadata);
   const st = obj(o.status);
-  for (const f of [
-    "replicas",
-    "readyReplicas",
-    "availableReplicas",
-    "updatedReplicas",
-    "fullyLabeledReplicas",
-    "unavailableReplicas",
-    "currentReplicas",
-    "terminatingReplicas",
-    "currentNumberScheduled",
-    "numberMisscheduled",
-    "desiredNumberScheduled",
-    "numberReady",
-    "updatedNumberScheduled",
-    "numberAvailable",
-    "numberUnavailable",
-    "observedGeneration",
-    "collisionCount",
-  ])
-    errs.push(...nonNegative(st[f], childPath("status", f)));
-  if (typeof st.readyReplicas === "number" && typeof st.replicas === "number" && st.readyReplicas > st.replicas && o.kind !== "Deployment")
-    errs.push(fieldErr.invalid("status.readyReplicas", st.readyReplicas, "cannot be greater than status.replicas"));
-  if (typeof st.availableReplicas === "number" && typeof st.readyReplicas === "number" && st.availableReplicas > st.readyReplicas && o.kind !== "Deployment")
-    errs.push(fieldErr.invalid("status.availableReplicas", st.availableReplicas, "cannot be greater than readyReplicas"));
+  const above = "cannot be greater than status.replicas";
+  switch (info?.kind ?? o.kind ?? old.kind) {
+    case "Deployment":
+      statusCounters(st, ["observedGeneration", "replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas", "collisionCount"], errs);
+      notAbove(st, ["updatedReplicas", "readyReplicas", "availableReplicas"], "replicas", above, errs);
+      notAbove(st, ["availableReplicas"], "readyReplicas", "cannot be greater than readyReplicas", errs);
+      collisionNotDecremented(st, obj(old.status), errs);
+      break;
+    case "StatefulSet":
+      statusCounters(st, ["replicas", "readyReplicas", "currentReplicas", "updatedReplicas", "availableReplicas", "observedGeneration", "collisionCount"], errs);
+      notAbove(st, ["readyReplicas", "currentReplicas", "updatedReplicas", "availableReplicas"], "replicas", above, errs);
+      notAbove(st, ["availableReplicas"], "readyReplicas", "cannot be greater than status.readyReplicas", errs);
+      collisionNotDecremented(st, obj(old.status), errs);
+      break;
+    case "DaemonSet":
+      statusCounters(st, ["currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady", "observedGeneration", "updatedNumberScheduled", "numberAvailable", "numberUnavailable", "collisionCount"], errs);
+      collisionNotDecremented(st, obj(old.status), errs);
+      break;
+    default:
+      statusCounters(st, ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration"], errs);
+      notAbove(st, ["fullyLabeledReplicas", "readyReplicas", "availableReplicas"], "replicas", above, errs);
+      notAbove(st, ["availableReplicas"], "readyReplicas", "cannot be greater than readyReplicas", errs);
+  }
   return errs;
 }
 
@@ -234,7 +271,7 @@ function validateStatefulSetSpec(spec: Obj, path: string): FieldError[] {
           const mp = childPath(usp, "rollingUpdate", "maxUnavailable");
           errs.push(...validatePositiveIntOrPercent(us.rollingUpdate.maxUnavailable, mp));
           if (intOrPercentValue(us.rollingUpdate.maxUnavailable) === 0)
-            errs.push(fieldErr.invalid(mp, us.rollingUpdate.maxUnavailable, "must be greater than 0"));
+            errs.push(fieldErr.invalid(mp, us.rollingUpdate.maxUnavailable, "cannot be 0"));
           errs.push(...isNotMoreThan100Percent(us.rollingUpdate.maxUnavailable, mp));
         }
       }
@@ -252,8 +289,8 @@ function validateStatefulSetSpec(spec: Obj, path: string): FieldError[] {
   errs.push(...nonNegative(spec.minReadySeconds, childPath(path, "minReadySeconds")));
   errs.push(...nonNegative(spec.revisionHistoryLimit, childPath(path, "revisionHistoryLimit")));
   if (isObj(spec.ordinals)) errs.push(...nonNegative(spec.ordinals.start, childPath(path, "ordinals", "start")));
-  const ok = validateSelector(spec.selector, childPath(path, "selector"), "empty selector is invalid for statefulset", errs);
-  errs.push(...validateTemplateForController(spec.template, spec.selector, childPath(path, "template"), "StatefulSet", ok));
+  const ok = validateSelector(spec.selector, childPath(path, "selector"), "empty selector is invalid for statefulset", "", errs);
+  errs.push(...validateTemplateForController(spec.template, spec.selector, childPath(path, "template"), "StatefulSet", ok, false));
   arr(spec.volumeClaimTemplates).forEach((t, i) => {
     const tp = `${childPath(path, "volumeClaimTemplates")}[${i}]`;
     errs.push(...validatePVCSpec(obj(obj(t).spec), childPath(tp, "spec")));
@@ -267,7 +304,7 @@ function validateRetention(v: unknown, path: string): FieldError[] {
 }
 
 export function validateStatefulSet(o: KObject): FieldError[] {
-  return [...validateObjectMeta(o.metadata, true, nameIsDNSSubdomain), ...validateStatefulSetSpec(obj(o.spec), "spec")];
+  return [...validateObjectMeta(o.metadata, true, nameIsDNSLabel), ...validateStatefulSetSpec(obj(o.spec), "spec")];
 }
 
 export function validateStatefulSetUpdate(o: KObject, old: KObject): FieldError[] {
@@ -298,11 +335,18 @@ export function validateStatefulSetUpdate(o: KObject, old: KObject): FieldError[
 
 function validateDaemonSetSpec(spec: Obj, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  const ok = validateSelector(spec.selector, childPath(path, "selector"), "empty selector is invalid for daemonset", errs);
+  const sp = childPath(path, "selector");
   const tp = childPath(path, "template");
-  errs.push(...validateTemplateForController(spec.template, spec.selector, tp, "DaemonSet", ok));
+  errs.push(...validateLabelSelector(spec.selector, sp));
+  const labels = obj(obj(spec.template).metadata).labels;
+  // a missing selector selects nothing, so it never matches the template
+  if (!isObj(spec.selector) || (selectorConvertible(spec.selector) && !selectorMatches(spec.selector, labels)))
+    errs.push(fieldErr.invalid(childPath(tp, "metadata", "labels"), labels ?? null, selectorMismatch));
+  if (isObj(spec.selector) && selectorIsEmpty(spec.selector))
+    errs.push(fieldErr.invalid(sp, spec.selector, "empty selector is invalid for daemonset"));
+  errs.push(...validateTemplateForController(spec.template, undefined, tp, "DaemonSet", false));
   errs.push(...nonNegative(spec.minReadySeconds, childPath(path, "minReadySeconds")));
-  errs.push(...nonNegative(spec.revisionHistoryLimit, childPath(path, "revisionHistoryLimit")));
+  errs.push(...nonNegative(spec.templateGeneration, childPath(path, "templateGeneration")));
   const us = obj(spec.updateStrategy);
   const usp = childPath(path, "updateStrategy");
   switch (us.type) {
@@ -315,21 +359,21 @@ function validateDaemonSetSpec(spec: Obj, path: string): FieldError[] {
       }
       const ru = us.rollingUpdate;
       const rp = childPath(usp, "rollingUpdate");
-      errs.push(...validatePositiveIntOrPercent(ru.maxUnavailable, childPath(rp, "maxUnavailable")));
+      errs.push(...validatePositiveIntOrPercent(ru.maxUnavailable ?? 0, childPath(rp, "maxUnavailable")));
       errs.push(...validatePositiveIntOrPercent(ru.maxSurge ?? 0, childPath(rp, "maxSurge")));
-      const unavailable = intOrPercentValue(ru.maxUnavailable) ?? 0;
-      const surge = intOrPercentValue(ru.maxSurge ?? 0) ?? 0;
-      if (unavailable === 0 && surge === 0)
-        errs.push(fieldErr.invalid(childPath(rp, "maxUnavailable"), ru.maxUnavailable, "may not be 0 when `maxSurge` is 0"));
-      if (unavailable !== 0 && surge !== 0)
-        errs.push(fieldErr.invalid(childPath(rp, "maxSurge"), ru.maxSurge, "may not be set when maxUnavailable is non-zero"));
       errs.push(...isNotMoreThan100Percent(ru.maxUnavailable, childPath(rp, "maxUnavailable")));
       errs.push(...isNotMoreThan100Percent(ru.maxSurge, childPath(rp, "maxSurge")));
+      const hasUnavailable = (intOrPercentValue(ru.maxUnavailable ?? 0) ?? 0) !== 0;
+      const hasSurge = (intOrPercentValue(ru.maxSurge ?? 0) ?? 0) !== 0;
+      if (hasUnavailable && hasSurge)
+        errs.push(fieldErr.invalid(childPath(rp, "maxSurge"), ru.maxSurge, "may not be set when maxUnavailable is non-zero"));
+      else if (!hasUnavailable && !hasSurge) errs.push(fieldErr.required(childPath(rp, "maxUnavailable"), "cannot be 0 when maxSurge is 0"));
       break;
     }
     default:
-      errs.push(fieldErr.notSupported(childPath(usp, "type"), us.type ?? "", ["OnDelete", "RollingUpdate"]));
+      errs.push(fieldErr.notSupported(usp, spec.updateStrategy ?? {}, ["RollingUpdate", "OnDelete"]));
   }
+  errs.push(...nonNegative(spec.revisionHistoryLimit, childPath(path, "revisionHistoryLimit")));
   return errs;
 }
 

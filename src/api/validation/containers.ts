@@ -16,7 +16,10 @@ import {
   isValidIP,
   isValidPortName,
   isValidPortNum,
+  isQualifiedName,
   keyPath,
+  nameIsDNSSubdomain,
+  regexError,
   validateNonnegativeField,
 } from "../../machinery/validation.ts";
 import {
@@ -41,8 +44,6 @@ const pullPolicies = ["Always", "IfNotPresent", "Never"];
 const standardContainerResources = new Set(["cpu", "memory", "ephemeral-storage"]);
 
 const envFieldPaths = [
-  "metadata.annotations",
-  "metadata.labels",
   "metadata.name",
   "metadata.namespace",
   "metadata.uid",
@@ -85,29 +86,49 @@ function validateContainerPorts(ports: unknown, path: string): FieldError[] {
   return errs;
 }
 
-function validateKeySelector(sel: Obj, path: string, nameKind: "configMap" | "secret"): FieldError[] {
+/** configMapKeyRef / secretKeyRef: name as a DNS subdomain (even when empty), key required and a config key. */
+function validateKeySelector(sel: Obj, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  if (!sel.name) errs.push(fieldErr.required(childPath(path, "name"), ""));
-  else if (nameKind === "configMap" || nameKind === "secret")
-    for (const m of isDNS1123Subdomain(str(sel.name))) errs.push(fieldErr.invalid(childPath(path, "name"), sel.name, m));
+  for (const m of isDNS1123Subdomain(str(sel.name))) errs.push(fieldErr.invalid(childPath(path, "name"), str(sel.name), m));
   if (!sel.key) errs.push(fieldErr.required(childPath(path, "key"), ""));
   else for (const m of isConfigMapKey(str(sel.key))) errs.push(fieldErr.invalid(childPath(path, "key"), sel.key, m));
   return errs;
 }
 
-function validateFieldRef(ref: Obj, path: string): FieldError[] {
-  const errs: FieldError[] = [];
-  if (!ref.apiVersion) errs.push(fieldErr.required(childPath(path, "apiVersion"), ""));
+/** Field labels the downward API converter accepts for v1 pods. */
+const convertibleFieldPaths = new Set([
+  "metadata.annotations",
+  "metadata.labels",
+  "metadata.name",
+  "metadata.namespace",
+  "metadata.uid",
+  "spec.nodeName",
+  "spec.restartPolicy",
+  "spec.serviceAccountName",
+  "spec.schedulerName",
+  "status.phase",
+  "status.hostIP",
+  "status.hostIPs",
+  "status.podIP",
+  "status.podIPs",
+]);
+
+/** An ObjectFieldSelector (env fieldRef, downwardAPI items) against the allowed expressions. */
+export function validateFieldRef(ref: Obj, path: string, expressions: readonly string[] = envFieldPaths): FieldError[] {
+  if (!ref.apiVersion) return [fieldErr.required(childPath(path, "apiVersion"), "")];
   const fp = str(ref.fieldPath);
-  if (!fp) {
-    errs.push(fieldErr.required(childPath(path, "fieldPath"), ""));
-    return errs;
+  if (!fp) return [fieldErr.required(childPath(path, "fieldPath"), "")];
+  const sub = /^([^[]+)\['(.*)'\]$/.exec(fp);
+  const base = sub ? sub[1] : fp;
+  if (!convertibleFieldPaths.has(base))
+    return [fieldErr.invalid(childPath(path, "fieldPath"), fp, `error converting fieldPath: field label not supported: ${fp}`)];
+  if (sub) {
+    if (base === "metadata.annotations") return isQualifiedName(sub[2].toLowerCase()).map((m) => fieldErr.invalid(path, sub[2].toLowerCase(), m));
+    if (base === "metadata.labels") return isQualifiedName(sub[2]).map((m) => fieldErr.invalid(path, sub[2], m));
+    return [fieldErr.invalid(path, base, "does not support subscript")];
   }
-  const sub = /^(metadata\.(?:labels|annotations))\['(.+)'\]$/.exec(fp);
-  if (sub) return errs;
-  if (fp === "metadata.labels" || fp === "metadata.annotations" || !envFieldPaths.includes(fp))
-    errs.push(fieldErr.notSupported(childPath(path, "fieldPath"), fp, envFieldPaths));
-  return errs;
+  if (!expressions.includes(fp)) return [fieldErr.notSupported(childPath(path, "fieldPath"), fp, expressions)];
+  return [];
 }
 
 /** Environment variables (relaxed names, as upstream's default). */
@@ -135,11 +156,11 @@ export function validateEnv(env: unknown, path: string): FieldError[] {
     }
     if (isObj(vf.configMapKeyRef)) {
       n++;
-      errs.push(...validateKeySelector(vf.configMapKeyRef, childPath(vp, "configMapKeyRef"), "configMap"));
+      errs.push(...validateKeySelector(vf.configMapKeyRef, childPath(vp, "configMapKeyRef")));
     }
     if (isObj(vf.secretKeyRef)) {
       n++;
-      errs.push(...validateKeySelector(vf.secretKeyRef, childPath(vp, "secretKeyRef"), "secret"));
+      errs.push(...validateKeySelector(vf.secretKeyRef, childPath(vp, "secretKeyRef")));
     }
     if (isObj(vf.fileKeyRef)) n++;
     if (n === 0)
@@ -161,10 +182,11 @@ function validateEnvFrom(envFrom: unknown, path: string): FieldError[] {
       if (!isObj(ef[kind])) continue;
       n++;
       const name = str(ef[kind].name);
-      for (const m of isDNS1123Subdomain(name)) errs.push(fieldErr.invalid(childPath(ip, kind, "name"), name, m));
+      if (!name) errs.push(fieldErr.required(childPath(ip, kind, "name"), ""));
+      else for (const m of nameIsDNSSubdomain(name, true)) errs.push(fieldErr.invalid(childPath(ip, kind, "name"), name, m));
     }
-    if (n === 0) errs.push(fieldErr.invalid(ip, "", "must specify one of: `configMapRef` or `secretRef`"));
-    else if (n > 1) errs.push(fieldErr.invalid(ip, "", "may not have more than one field specified at a time"));
+    if (n === 0) errs.push(fieldErr.invalid(path, "", "must specify one of: `configMapRef` or `secretRef`"));
+    else if (n > 1) errs.push(fieldErr.invalid(path, "", "may not have more than one field specified at a time"));
   });
   return errs;
 }
@@ -184,15 +206,23 @@ function validateVolumeMounts(mounts: unknown, volumes: ReadonlyMap<string, Obj>
     const m = obj(raw);
     const ip = indexPath(path, i);
     if (!m.name) errs.push(fieldErr.required(childPath(ip, "name"), ""));
-    else if (!volumes.has(m.name)) errs.push(fieldErr.notFound(childPath(ip, "name"), m.name));
+    if (!volumes.has(m.name)) errs.push(fieldErr.notFound(childPath(ip, "name"), m.name ?? ""));
     if (!m.mountPath) errs.push(fieldErr.required(childPath(ip, "mountPath"), ""));
-    else if (mountPoints.has(m.mountPath)) errs.push(fieldErr.invalid(childPath(ip, "mountPath"), m.mountPath, "must be unique"));
-    if (m.mountPath) mountPoints.add(m.mountPath);
-    if (m.subPath) errs.push(...validateLocalDescendingPath(str(m.subPath), childPath(ip, "subPath")));
-    if (m.subPath && m.subPathExpr)
-      errs.push(fieldErr.invalid(childPath(ip, "subPathExpr"), m.subPathExpr, "subPathExpr and subPath are mutually exclusive"));
-    if (m.mountPropagation !== undefined)
-      errs.push(...validateEnum(m.mountPropagation, ["Bidirectional", "HostToContainer", "None"], childPath(ip, "mountPropagation")));
+    if (mountPoints.has(m.mountPath ?? "")) errs.push(fieldErr.invalid(childPath(ip, "mountPath"), m.mountPath ?? "", "must be unique"));
+    mountPoints.add(m.mountPath ?? "");
+    const vol = volumes.get(m.name);
+    if (vol && isObj(vol.image)) {
+      if (m.subPath) errs.push(fieldErr.invalid(childPath(ip, "subPath"), m.subPath, "not allowed in image volume sources"));
+      if (m.subPathExpr) errs.push(fieldErr.invalid(childPath(ip, "subPathExpr"), m.subPathExpr, "not allowed in image volume sources"));
+    }
+    // upstream reports these two at the list path, without the index
+    if (m.subPath) errs.push(...validateLocalDescendingPath(str(m.subPath), childPath(path, "subPath")));
+    if (m.subPathExpr) {
+      if (m.subPath) errs.push(fieldErr.invalid(childPath(ip, "subPathExpr"), m.subPathExpr, "subPathExpr and subPath are mutually exclusive"));
+      errs.push(...validateLocalDescendingPath(str(m.subPathExpr), childPath(path, "subPathExpr")));
+    }
+    if (m.mountPropagation !== undefined && m.mountPropagation !== null)
+      errs.push(...validateEnum(m.mountPropagation, ["Bidirectional", "HostToContainer", "None"], childPath(path, "mountPropagation")));
   });
   return errs;
 }
@@ -237,23 +267,26 @@ export function validateResourceRequirements(res: unknown, path: string): FieldE
       errs.push(fieldErr.required(limPath, "Limit must be set for non overcommitable resources"));
     }
   }
+  const names = [...Object.keys(limits), ...Object.keys(obj(r.requests))];
+  if (names.some(isHugePageResourceName) && !names.some((n) => n === "cpu" || n === "memory"))
+    errs.push(fieldErr.forbidden(path, "HugePages require cpu or memory"));
   return errs;
 }
 
 const handlerKinds = ["exec", "httpGet", "tcpSocket", "grpc", "sleep"] as const;
 
-function validateHandler(h: Obj, path: string, allowed: readonly string[]): FieldError[] {
+function validateHandler(h: Obj, path: string, allowed: readonly string[], gracePeriod: unknown): FieldError[] {
   const errs: FieldError[] = [];
   let n = 0;
   for (const kind of handlerKinds) {
-    if (!isObj(h[kind])) continue;
-    if (!allowed.includes(kind)) continue;
-    if (n++ > 0) {
-      errs.push(fieldErr.forbidden(childPath(path, kind), "may not specify more than 1 handler type"));
+    if (!allowed.includes(kind) || !isObj(h[kind])) continue;
+    const ap = childPath(path, kind);
+    if (n > 0) {
+      errs.push(fieldErr.forbidden(ap, "may not specify more than 1 handler type"));
       continue;
     }
+    n++;
     const a = h[kind];
-    const ap = childPath(path, kind);
     switch (kind) {
       case "exec":
         if (arr(a.command).length === 0) errs.push(fieldErr.required(childPath(ap, "command"), ""));
@@ -261,28 +294,28 @@ function validateHandler(h: Obj, path: string, allowed: readonly string[]): Fiel
       case "httpGet":
         if (!a.path) errs.push(fieldErr.required(childPath(ap, "path"), ""));
         errs.push(...validatePortNumOrName(a.port, childPath(ap, "port"), isValidPortNum, isValidPortName));
-        errs.push(...validateEnum(a.scheme, ["HTTP", "HTTPS"], childPath(ap, "scheme")));
-        arr(a.httpHeaders).forEach((hh, i) => {
+        if (a.scheme !== "HTTP" && a.scheme !== "HTTPS") errs.push(fieldErr.notSupported(childPath(ap, "scheme"), a.scheme ?? "", ["HTTP", "HTTPS"]));
+        for (const hh of arr(a.httpHeaders)) {
           const name = str(obj(hh).name);
-          if (!/^[-A-Za-z0-9!#$%&'*+.^_`|~]+$/.test(name))
+          if (!/^[-A-Za-z0-9]+$/.test(name))
             errs.push(
               fieldErr.invalid(
-                childPath(indexPath(childPath(ap, "httpHeaders"), i), "name"),
+                childPath(ap, "httpHeaders"),
                 name,
-                "a valid HTTP header must consist of alphanumeric characters or '-' (e.g. 'X-Header-Name', regex used for validation is '[-A-Za-z0-9]+')",
+                regexError("a valid HTTP header must consist of alphanumeric characters or '-'", "[-A-Za-z0-9]+", "X-Header-Name"),
               ),
             );
-        });
+        }
         break;
       case "tcpSocket":
         errs.push(...validatePortNumOrName(a.port, childPath(ap, "port"), isValidPortNum, isValidPortName));
         break;
       case "grpc":
-        for (const m of isValidPortNum(a.port)) errs.push(fieldErr.invalid(childPath(ap, "port"), a.port, m));
+        for (const m of isValidPortNum(a.port)) errs.push(fieldErr.invalid(childPath(ap, "port"), a.port ?? 0, m));
         break;
       case "sleep":
-        if (typeof a.seconds !== "number" || a.seconds < 0)
-          errs.push(fieldErr.invalid(childPath(ap, "seconds"), a.seconds, "must be non-negative"));
+        if (typeof gracePeriod === "number" && (typeof a.seconds !== "number" || a.seconds < 0 || a.seconds > gracePeriod))
+          errs.push(fieldErr.invalid(ap, a.seconds ?? 0, `must be non-negative and less than terminationGracePeriodSeconds (${gracePeriod})`));
         break;
     }
   }
@@ -290,62 +323,76 @@ function validateHandler(h: Obj, path: string, allowed: readonly string[]): Fiel
   return errs;
 }
 
-function validateProbe(probe: unknown, path: string): FieldError[] {
+type ProbeKind = "livenessProbe" | "readinessProbe" | "startupProbe";
+
+function validateProbe(probe: unknown, path: string, kind: ProbeKind, gracePeriod: unknown): FieldError[] {
   if (!isObj(probe)) return [];
-  const errs = validateHandler(probe, path, ["exec", "httpGet", "tcpSocket", "grpc"]);
+  const errs = validateHandler(probe, path, ["exec", "httpGet", "tcpSocket", "grpc"], gracePeriod);
   for (const f of ["initialDelaySeconds", "timeoutSeconds", "periodSeconds", "successThreshold", "failureThreshold"])
     if (typeof probe[f] === "number") errs.push(...validateNonnegativeField(probe[f], childPath(path, f)));
-  if (typeof probe.terminationGracePeriodSeconds === "number" && probe.terminationGracePeriodSeconds <= 0)
-    errs.push(fieldErr.invalid(childPath(path, "terminationGracePeriodSeconds"), probe.terminationGracePeriodSeconds, "must be greater than 0"));
+  const tgps = probe.terminationGracePeriodSeconds;
+  if (typeof tgps === "number" && tgps <= 0) errs.push(fieldErr.invalid(childPath(path, "terminationGracePeriodSeconds"), tgps, "must be greater than 0"));
+  if (kind === "readinessProbe" && tgps !== undefined && tgps !== null)
+    errs.push(fieldErr.invalid(childPath(path, "terminationGracePeriodSeconds"), tgps, "must not be set for readinessProbes"));
+  if (kind !== "readinessProbe" && probe.successThreshold !== 1)
+    errs.push(fieldErr.invalid(childPath(path, "successThreshold"), probe.successThreshold ?? 0, "must be 1"));
   return errs;
 }
 
-function validateLifecycle(lc: unknown, path: string): FieldError[] {
+function validateLifecycle(lc: unknown, path: string, gracePeriod: unknown): FieldError[] {
   if (!isObj(lc)) return [];
   const errs: FieldError[] = [];
   for (const hook of ["postStart", "preStop"])
-    if (isObj(lc[hook])) errs.push(...validateHandler(lc[hook], childPath(path, hook), ["exec", "httpGet", "tcpSocket", "sleep"]));
+    if (isObj(lc[hook])) errs.push(...validateHandler(lc[hook], childPath(path, hook), ["exec", "httpGet", "tcpSocket", "sleep"], gracePeriod));
   return errs;
+}
+
+function validateProbesAndLifecycle(c: Obj, ip: string, gracePeriod: unknown): FieldError[] {
+  return [
+    ...validateLifecycle(c.lifecycle, childPath(ip, "lifecycle"), gracePeriod),
+    ...validateProbe(c.livenessProbe, childPath(ip, "livenessProbe"), "livenessProbe", gracePeriod),
+    ...validateProbe(c.readinessProbe, childPath(ip, "readinessProbe"), "readinessProbe", gracePeriod),
+    ...validateProbe(c.startupProbe, childPath(ip, "startupProbe"), "startupProbe", gracePeriod),
+  ];
 }
 
 /** Fields common to every container type. */
 function validateContainerCommon(c: Obj, path: string, volumes: ReadonlyMap<string, Obj>): FieldError[] {
   const errs: FieldError[] = [];
   if (!c.image) errs.push(fieldErr.required(childPath(path, "image"), ""));
-  errs.push(...validateEnum(c.imagePullPolicy, pullPolicies, childPath(path, "imagePullPolicy")));
-  const tmp = c.terminationMessagePolicy;
-  if (tmp === undefined || tmp === "")
-    errs.push(fieldErr.required(childPath(path, "terminationMessagePolicy"), "must be 'File' or 'FallbackToLogsOnError'"));
-  else if (tmp !== "File" && tmp !== "FallbackToLogsOnError")
-    errs.push(fieldErr.invalid(childPath(path, "terminationMessagePolicy"), tmp, "must be 'File' or 'FallbackToLogsOnError'"));
+  errs.push(...validateEnum(c.terminationMessagePolicy, ["File", "FallbackToLogsOnError"], childPath(path, "terminationMessagePolicy")));
   errs.push(...validateContainerPorts(c.ports, childPath(path, "ports")));
   errs.push(...validateEnv(c.env, childPath(path, "env")));
   errs.push(...validateEnvFrom(c.envFrom, childPath(path, "envFrom")));
   errs.push(...validateVolumeMounts(c.volumeMounts, volumes, childPath(path, "volumeMounts")));
+  errs.push(...validateEnum(c.imagePullPolicy, pullPolicies, childPath(path, "imagePullPolicy")));
   errs.push(...validateResourceRequirements(c.resources, childPath(path, "resources")));
   if (c.workingDir !== undefined && typeof c.workingDir !== "string")
     errs.push(fieldErr.invalid(childPath(path, "workingDir"), c.workingDir, "must be a string"));
   return errs;
 }
 
-function validateName(c: Obj, path: string, names: Set<string>): FieldError[] {
-  const errs: FieldError[] = [];
+function validateName(c: Obj, path: string): FieldError[] {
   const np = childPath(path, "name");
-  if (!c.name) errs.push(fieldErr.required(np, ""));
-  else {
-    for (const m of isDNS1123Label(str(c.name))) errs.push(fieldErr.invalid(np, c.name, m));
-    if (names.has(c.name)) errs.push(fieldErr.duplicate(np, c.name));
-    names.add(c.name);
-  }
-  return errs;
+  if (!c.name) return [fieldErr.required(np, "")];
+  return isDNS1123Label(str(c.name)).map((m) => fieldErr.invalid(np, c.name, m));
 }
 
-/** Regular containers: at least one; names unique (seeding `names`). */
+/** Duplicate names; `names` accumulates across regular and init containers. */
+function checkDuplicate(c: Obj, path: string, names: Set<string>): FieldError[] {
+  if (!c.name) return [];
+  if (names.has(c.name)) return [fieldErr.duplicate(childPath(path, "name"), c.name)];
+  names.add(c.name);
+  return [];
+}
+
+/** Regular containers: at least one; names unique (seeding `names` for init containers). */
 export function validateContainers(
   containers: unknown,
   volumes: ReadonlyMap<string, Obj>,
   path: string,
   names: Set<string>,
+  gracePeriod?: unknown,
 ): FieldError[] {
   const errs: FieldError[] = [];
   const list = arr(containers);
@@ -353,47 +400,38 @@ export function validateContainers(
   list.forEach((raw, i) => {
     const c = obj(raw);
     const ip = indexPath(path, i);
-    errs.push(...validateName(c, ip, names));
+    errs.push(...validateName(c, ip));
     errs.push(...validateContainerCommon(c, ip, volumes));
+    errs.push(...checkDuplicate(c, ip, names));
+    errs.push(...validateProbesAndLifecycle(c, ip, gracePeriod));
     if (c.restartPolicy !== undefined && c.restartPolicy !== null)
       errs.push(fieldErr.forbidden(childPath(ip, "restartPolicy"), "may not be set for non-init containers"));
-    errs.push(...validateLifecycle(c.lifecycle, childPath(ip, "lifecycle")));
-    errs.push(...validateProbe(c.livenessProbe, childPath(ip, "livenessProbe")));
-    errs.push(...validateProbe(c.readinessProbe, childPath(ip, "readinessProbe")));
-    errs.push(...validateProbe(c.startupProbe, childPath(ip, "startupProbe")));
-    for (const probe of ["livenessProbe", "startupProbe"]) {
-      const p = c[probe];
-      if (isObj(p) && typeof p.successThreshold === "number" && p.successThreshold !== 1)
-        errs.push(fieldErr.invalid(childPath(ip, probe, "successThreshold"), p.successThreshold, "must be 1"));
-    }
   });
   return errs;
 }
 
-/** Init containers: names unique against regular ones; probes and lifecycle only for sidecars. */
+/** Init containers: names unique against regular ones; probes and lifecycle only for sidecars (restartPolicy Always). */
 export function validateInitContainers(
   containers: unknown,
   volumes: ReadonlyMap<string, Obj>,
   path: string,
   names: Set<string>,
+  gracePeriod?: unknown,
 ): FieldError[] {
   const errs: FieldError[] = [];
   arr(containers).forEach((raw, i) => {
     const c = obj(raw);
     const ip = indexPath(path, i);
-    errs.push(...validateName(c, ip, names));
+    errs.push(...validateName(c, ip));
     errs.push(...validateContainerCommon(c, ip, volumes));
     const sidecar = c.restartPolicy === "Always";
     if (c.restartPolicy !== undefined && c.restartPolicy !== null && !sidecar)
       errs.push(fieldErr.notSupported(childPath(ip, "restartPolicy"), c.restartPolicy, ["Always"]));
-    for (const f of ["lifecycle", "livenessProbe", "readinessProbe", "startupProbe"]) {
-      if (!isObj(c[f])) continue;
-      if (!sidecar) {
-        errs.push(fieldErr.forbidden(childPath(ip, f), "may not be set for init containers without restartPolicy=Always"));
-        continue;
-      }
-      errs.push(...(f === "lifecycle" ? validateLifecycle(c[f], childPath(ip, f)) : validateProbe(c[f], childPath(ip, f))));
-    }
+    errs.push(...checkDuplicate(c, ip, names));
+    if (sidecar) errs.push(...validateProbesAndLifecycle(c, ip, gracePeriod));
+    else
+      for (const f of ["lifecycle", "livenessProbe", "readinessProbe", "startupProbe"])
+        if (isObj(c[f])) errs.push(fieldErr.forbidden(childPath(ip, f), "may not be set for init containers without restartPolicy=Always"));
   });
   return errs;
 }

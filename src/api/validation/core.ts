@@ -12,6 +12,7 @@ import {
   isConfigMapKey,
   isDNS1123Label,
   isDNS1123Subdomain,
+  isIPv6Address,
   isQualifiedName,
   isValidCIDR,
   isValidIP,
@@ -23,6 +24,7 @@ import {
   nameIsDNSLabel,
   nameIsDNSSubdomain,
   validateFinalizerName,
+  validateKubeFinalizerName,
   validateImmutableField,
   validateLabelName,
   validateLabels,
@@ -42,128 +44,242 @@ function externallyAccessible(spec: Obj): boolean {
   return spec.type === "LoadBalancer" || spec.type === "NodePort" || (spec.type === "ClusterIP" && arr(spec.externalIPs).length > 0);
 }
 
-function validateServiceSpec(spec: Obj): FieldError[] {
+function isHeadless(spec: Obj): boolean {
+  const ips = arr(spec.clusterIPs);
+  return ips.length === 1 && ips[0] === "None";
+}
+
+function validateServicePort(p: Obj, requireName: boolean, names: Set<string>, pp: string): FieldError[] {
   const errs: FieldError[] = [];
-  const sp = "spec";
-  const headless = spec.clusterIP === "None";
-  const ports = arr(spec.ports);
-  errs.push(...validateEnum(spec.type, serviceTypes, childPath(sp, "type")));
-  if (spec.type === "ExternalName") {
-    if (!spec.externalName) errs.push(fieldErr.required(childPath(sp, "externalName"), ""));
-    else for (const m of isDNS1123Subdomain(str(spec.externalName).replace(/\.$/, ""))) errs.push(fieldErr.invalid(childPath(sp, "externalName"), spec.externalName, m));
-    if (arr(spec.clusterIPs).length > 0 || (spec.clusterIP && spec.clusterIP !== ""))
-      errs.push(fieldErr.forbidden(childPath(sp, "clusterIPs"), "may not be set for ExternalName services"));
-  } else if (ports.length === 0 && !headless) {
-    errs.push(fieldErr.required(childPath(sp, "ports"), ""));
+  if (requireName && !p.name) errs.push(fieldErr.required(childPath(pp, "name"), ""));
+  else if (p.name) {
+    for (const m of isDNS1123Label(str(p.name))) errs.push(fieldErr.invalid(childPath(pp, "name"), p.name, m));
+    if (names.has(p.name)) errs.push(fieldErr.duplicate(childPath(pp, "name"), p.name));
+    else names.add(p.name);
   }
-  const names = new Set<string>();
-  const keys = new Set<string>();
-  const nodePorts = new Set<string>();
-  ports.forEach((raw, i) => {
-    const p = obj(raw);
-    const pp = indexPath(childPath(sp, "ports"), i);
-    if (ports.length > 1 && !p.name) errs.push(fieldErr.required(childPath(pp, "name"), ""));
-    else if (p.name) {
-      for (const m of isDNS1123Label(str(p.name))) errs.push(fieldErr.invalid(childPath(pp, "name"), p.name, m));
-      if (names.has(p.name)) errs.push(fieldErr.duplicate(childPath(pp, "name"), p.name));
-      names.add(p.name);
+  for (const m of isValidPortNum(p.port)) errs.push(fieldErr.invalid(childPath(pp, "port"), p.port ?? 0, m));
+  errs.push(...validateEnum(p.protocol, supportedPortProtocols, childPath(pp, "protocol")));
+  errs.push(...validatePortNumOrName(p.targetPort, childPath(pp, "targetPort"), isValidPortNum, isValidPortName));
+  if (p.appProtocol !== undefined && p.appProtocol !== null)
+    for (const m of isQualifiedName(str(p.appProtocol))) errs.push(fieldErr.invalid(childPath(pp, "appProtocol"), p.appProtocol, m));
+  return errs;
+}
+
+function validateClusterIPsRelated(spec: Obj): FieldError[] {
+  const errs: FieldError[] = [];
+  if (spec.type === "ExternalName") return errs;
+  const ips = arr(spec.clusterIPs);
+  const cp = "spec.clusterIPs";
+  if (spec.clusterIP) {
+    if (ips.length === 0) errs.push(fieldErr.required(cp, ""));
+    else if (ips[0] !== spec.clusterIP) errs.push(fieldErr.invalid(cp, ips, "first value must match `clusterIP`"));
+  } else if (ips.length > 0) {
+    errs.push(fieldErr.invalid(cp, ips, "must be empty when `clusterIP` is not specified"));
+  }
+  const fams = arr(spec.ipFamilies);
+  const seen = new Set<unknown>();
+  fams.forEach((f, i) => {
+    if (f !== "IPv4" && f !== "IPv6") errs.push(fieldErr.notSupported(indexPath("spec.ipFamilies", i), f, ["IPv4", "IPv6"]));
+    if (seen.has(f)) errs.push(fieldErr.duplicate(indexPath("spec.ipFamilies", i), f));
+    seen.add(f);
+  });
+  if (spec.ipFamilyPolicy !== undefined && spec.ipFamilyPolicy !== null)
+    errs.push(...validateEnum(spec.ipFamilyPolicy, ["PreferDualStack", "RequireDualStack", "SingleStack"], "spec.ipFamilyPolicy"));
+  let invalidIPs = false;
+  ips.forEach((ip, i) => {
+    if (i === 0 && ip === "None") {
+      if (ips.length > 1) {
+        invalidIPs = true;
+        errs.push(fieldErr.invalid(cp, ips, "'None' must be the first and only value"));
+      }
+      return;
     }
-    for (const m of isValidPortNum(p.port)) errs.push(fieldErr.invalid(childPath(pp, "port"), p.port ?? 0, m));
-    errs.push(...validateEnum(p.protocol, supportedPortProtocols, childPath(pp, "protocol")));
-    errs.push(...validatePortNumOrName(p.targetPort, childPath(pp, "targetPort"), isValidPortNum, isValidPortName));
-    if (p.appProtocol) for (const m of isQualifiedName(str(p.appProtocol))) errs.push(fieldErr.invalid(childPath(pp, "appProtocol"), p.appProtocol, m));
-    const key = `${p.protocol}/${p.port}`;
-    if (keys.has(key)) errs.push(fieldErr.duplicate(pp, { port: p.port, protocol: p.protocol }));
-    keys.add(key);
-    if (p.nodePort) {
-      if (spec.type === "ClusterIP") errs.push(fieldErr.forbidden(childPath(pp, "nodePort"), "may not be used when `type` is 'ClusterIP'"));
-      else if (spec.type === "ExternalName") errs.push(fieldErr.forbidden(childPath(pp, "nodePort"), "may not be used when `type` is 'ExternalName'"));
-      else for (const m of isValidPortNum(p.nodePort)) errs.push(fieldErr.invalid(childPath(pp, "nodePort"), p.nodePort, m));
-      const nk = `${p.protocol}/${p.nodePort}`;
-      if (nodePorts.has(nk)) errs.push(fieldErr.duplicate(childPath(pp, "nodePort"), p.nodePort));
-      nodePorts.add(nk);
+    for (const m of isValidIP(str(ip))) {
+      invalidIPs = true;
+      errs.push(fieldErr.invalid(indexPath(cp, i), ip, m));
     }
   });
-  if (spec.type !== "ExternalName") {
-    const ips = arr(spec.clusterIPs);
-    if (spec.clusterIP && ips.length > 0 && ips[0] !== spec.clusterIP)
-      errs.push(fieldErr.invalid(childPath(sp, "clusterIPs"), ips, "first value must match `clusterIP`"));
+  if (ips.length > 2) errs.push(fieldErr.invalid(cp, ips, "may only hold up to 2 values"));
+  if (invalidIPs) return errs;
+  if (ips.length > 1 && isIPv6Address(str(ips[0])) === isIPv6Address(str(ips[1])))
+    errs.push(fieldErr.invalid(cp, ips, "may specify no more than one IP for each IP family"));
+  if (!isHeadless(spec))
     ips.forEach((ip, i) => {
-      if (i === 0 && ip === "None") return;
-      for (const m of isValidIP(str(ip))) errs.push(fieldErr.invalid(indexPath(childPath(sp, "clusterIPs"), i), ip, m));
+      if (i >= fams.length) return;
+      const v6 = isIPv6Address(str(ip));
+      if (fams[i] === "IPv4" && v6) errs.push(fieldErr.invalid(indexPath(cp, i), ip, `expected an IPv4 value as indicated by \`ipFamilies[${i}]\``));
+      if (fams[i] === "IPv6" && !v6) errs.push(fieldErr.invalid(indexPath(cp, i), ip, `expected an IPv6 value as indicated by \`ipFamilies[${i}]\``));
     });
-    if (headless && ips.length > 1) errs.push(fieldErr.invalid(childPath(sp, "clusterIPs"), ips, "'None' must be the first and only value"));
-    if (ips.length > 2) errs.push(fieldErr.invalid(childPath(sp, "clusterIPs"), ips, "may only hold up to 2 values"));
-    if (headless && spec.type !== "ClusterIP")
-      errs.push(fieldErr.invalid(childPath(sp, "clusterIPs", "0"), "None", "may not be set to 'None' for LoadBalancer or NodePort services"));
+  return errs;
+}
+
+function validateServiceSpec(svc: KObject): FieldError[] {
+  const errs: FieldError[] = [];
+  const spec = obj(svc.spec);
+  const sp = "spec";
+  const ports = arr(spec.ports);
+  const headless = isHeadless(spec);
+  if (ports.length === 0 && !headless && spec.type !== "ExternalName") errs.push(fieldErr.required(childPath(sp, "ports"), ""));
+  switch (spec.type) {
+    case "LoadBalancer":
+    case "NodePort":
+      if (headless)
+        errs.push(fieldErr.invalid("spec.clusterIPs[0]", "None", `may not be set to 'None' for ${spec.type} services`));
+      break;
+    case "ExternalName": {
+      if (arr(spec.clusterIPs).length > 0) errs.push(fieldErr.forbidden(childPath(sp, "clusterIPs"), "may not be set for ExternalName services"));
+      if (arr(spec.ipFamilies).length > 0) errs.push(fieldErr.forbidden(childPath(sp, "ipFamilies"), "may not be set for ExternalName services"));
+      if (spec.ipFamilyPolicy !== undefined && spec.ipFamilyPolicy !== null)
+        errs.push(fieldErr.forbidden(childPath(sp, "ipFamilyPolicy"), "may not be set for ExternalName services"));
+      const cname = str(spec.externalName).replace(/\.$/, "");
+      if (cname) for (const m of isDNS1123Subdomain(cname)) errs.push(fieldErr.invalid(childPath(sp, "externalName"), cname, m));
+      else errs.push(fieldErr.required(childPath(sp, "externalName"), ""));
+      break;
+    }
   }
+  const names = new Set<string>();
+  ports.forEach((raw, i) => errs.push(...validateServicePort(obj(raw), ports.length > 1, names, indexPath("spec.ports", i))));
+  if (spec.selector !== undefined && spec.selector !== null) errs.push(...validateLabels(spec.selector, childPath(sp, "selector")));
   errs.push(...validateEnum(spec.sessionAffinity, ["ClientIP", "None"], childPath(sp, "sessionAffinity")));
   if (spec.sessionAffinity === "ClientIP") {
-    const t = obj(obj(spec.sessionAffinityConfig).clientIP).timeoutSeconds;
-    if (typeof t !== "number" || t <= 0 || t > 86400)
-      errs.push(fieldErr.invalid(childPath(sp, "sessionAffinityConfig", "clientIP", "timeoutSeconds"), t ?? 0, "must be greater than 0 and less than 86400"));
-  } else if (spec.sessionAffinityConfig && spec.sessionAffinity === "None") {
-    errs.push(fieldErr.invalid(childPath(sp, "sessionAffinityConfig"), spec.sessionAffinityConfig, "must not be set when session affinity is None"));
+    const cfg = obj(spec.sessionAffinityConfig);
+    if (!isObj(spec.sessionAffinityConfig)) errs.push(fieldErr.required(childPath(sp, "sessionAffinityConfig"), "when session affinity type is ClientIP"));
+    else if (!isObj(cfg.clientIP)) errs.push(fieldErr.required(childPath(sp, "sessionAffinityConfig", "clientIP"), "when session affinity type is ClientIP"));
+    else {
+      const t = cfg.clientIP.timeoutSeconds;
+      if (t === undefined || t === null)
+        errs.push(fieldErr.required(childPath(sp, "sessionAffinityConfig", "clientIP", "timeoutSeconds"), "when session affinity type is ClientIP"));
+      else if (typeof t !== "number" || t <= 0 || t > 86400)
+        errs.push(fieldErr.invalid(childPath(sp, "sessionAffinityConfig", "clientIP", "timeoutSeconds"), t, "must be greater than 0 and less than 86400"));
+    }
+  } else if (spec.sessionAffinity === "None" && spec.sessionAffinityConfig !== undefined && spec.sessionAffinityConfig !== null) {
+    errs.push(fieldErr.forbidden(childPath(sp, "sessionAffinityConfig"), "must not be set when session affinity is None"));
   }
-  errs.push(...validateLabels(spec.selector, childPath(sp, "selector")));
+  errs.push(...validateClusterIPsRelated(spec));
   arr(spec.externalIPs).forEach((ip, i) => {
     for (const m of isValidIP(str(ip))) errs.push(fieldErr.invalid(indexPath(childPath(sp, "externalIPs"), i), ip, m));
   });
-  arr(spec.loadBalancerSourceRanges).forEach((r, i) => {
-    for (const m of isValidCIDR(str(r).trim())) errs.push(fieldErr.invalid(indexPath(childPath(sp, "loadBalancerSourceRanges"), i), r, m));
+  errs.push(...validateEnum(spec.type, serviceTypes, childPath(sp, "type")));
+  if (spec.type === "ClusterIP")
+    ports.forEach((raw, i) => {
+      if (obj(raw).nodePort) errs.push(fieldErr.forbidden(childPath(indexPath("spec.ports", i), "nodePort"), "may not be used when `type` is 'ClusterIP'"));
+    });
+  const nodePorts = new Set<string>();
+  ports.forEach((raw, i) => {
+    const p = obj(raw);
+    if (!p.nodePort) return;
+    const key = `${p.protocol}/${p.nodePort}`;
+    if (nodePorts.has(key)) errs.push(fieldErr.duplicate(childPath(indexPath("spec.ports", i), "nodePort"), p.nodePort));
+    nodePorts.add(key);
   });
-  if (spec.loadBalancerIP && spec.type !== "LoadBalancer")
-    errs.push(fieldErr.forbidden(childPath(sp, "loadBalancerIP"), "may only be used when `type` is 'LoadBalancer'"));
-  if (externallyAccessible(spec)) {
-    errs.push(...validateEnum(spec.externalTrafficPolicy, ["Cluster", "Local"], childPath(sp, "externalTrafficPolicy")));
-  } else if (spec.externalTrafficPolicy) {
-    errs.push(fieldErr.invalid(childPath(sp, "externalTrafficPolicy"), spec.externalTrafficPolicy, "may only be set for externally-accessible services"));
-  }
-  if (spec.healthCheckNodePort) {
-    if (spec.type !== "LoadBalancer" || spec.externalTrafficPolicy !== "Local")
-      errs.push(fieldErr.invalid(childPath(sp, "healthCheckNodePort"), spec.healthCheckNodePort, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"));
-  }
-  if (spec.type !== "ExternalName") {
-    if (spec.internalTrafficPolicy === undefined || spec.internalTrafficPolicy === null)
-      errs.push(fieldErr.required(childPath(sp, "internalTrafficPolicy"), ""));
-    else errs.push(...validateEnum(spec.internalTrafficPolicy, ["Cluster", "Local"], childPath(sp, "internalTrafficPolicy")));
-  }
-  if (spec.ipFamilyPolicy !== undefined && spec.ipFamilyPolicy !== null)
-    errs.push(...validateEnum(spec.ipFamilyPolicy, ["PreferDualStack", "RequireDualStack", "SingleStack"], childPath(sp, "ipFamilyPolicy")));
-  const fams = arr(spec.ipFamilies);
-  fams.forEach((f, i) => {
-    if (f !== "IPv4" && f !== "IPv6") errs.push(fieldErr.notSupported(indexPath(childPath(sp, "ipFamilies"), i), f, ["IPv4", "IPv6"]));
-    else if (fams.indexOf(f) !== i) errs.push(fieldErr.duplicate(indexPath(childPath(sp, "ipFamilies"), i), f));
+  const keys = new Set<string>();
+  ports.forEach((raw, i) => {
+    const p = obj(raw);
+    const key = `${p.protocol}/${p.port}`;
+    if (keys.has(key)) errs.push(fieldErr.duplicate(indexPath("spec.ports", i), { port: p.port, protocol: p.protocol }));
+    keys.add(key);
   });
-  if (spec.ipFamilyPolicy === "SingleStack" && fams.length > 1)
-    errs.push(fieldErr.invalid(childPath(sp, "ipFamilies"), fams, "when spec.ipFamilyPolicy is SingleStack, must have at most 1 entry"));
-  if (spec.loadBalancerClass) {
-    if (spec.type !== "LoadBalancer") errs.push(fieldErr.forbidden(childPath(sp, "loadBalancerClass"), "may only be used when `type` is 'LoadBalancer'"));
+  const ranges = arr(spec.loadBalancerSourceRanges);
+  if (ranges.length > 0) {
+    const rp = childPath(sp, "LoadBalancerSourceRanges");
+    if (spec.type !== "LoadBalancer") errs.push(fieldErr.forbidden(rp, "may only be used when `type` is 'LoadBalancer'"));
+    ranges.forEach((r, i) => {
+      for (const m of isValidCIDR(str(r).trim())) errs.push(fieldErr.invalid(indexPath(rp, i), str(r).trim(), m));
+    });
+  }
+  if (spec.allocateLoadBalancerNodePorts !== undefined && spec.allocateLoadBalancerNodePorts !== null && spec.type !== "LoadBalancer")
+    errs.push(fieldErr.forbidden(childPath(sp, "allocateLoadBalancerNodePorts"), "may only be used when `type` is 'LoadBalancer'"));
+  if (spec.type === "LoadBalancer" && (spec.allocateLoadBalancerNodePorts === undefined || spec.allocateLoadBalancerNodePorts === null))
+    errs.push(fieldErr.required("allocateLoadBalancerNodePorts", ""));
+  if (spec.loadBalancerClass !== undefined && spec.loadBalancerClass !== null) {
+    if (spec.type !== "LoadBalancer") errs.push(fieldErr.forbidden(childPath(sp, "loadBalancerClass"), "may only be used when service type is 'LoadBalancer'"));
     else for (const m of isQualifiedName(str(spec.loadBalancerClass))) errs.push(fieldErr.invalid(childPath(sp, "loadBalancerClass"), spec.loadBalancerClass, m));
   }
+  if (!externallyAccessible(spec)) {
+    if (spec.externalTrafficPolicy)
+      errs.push(fieldErr.invalid(childPath(sp, "externalTrafficPolicy"), spec.externalTrafficPolicy, "may only be set for externally-accessible services"));
+  } else {
+    errs.push(...validateEnum(spec.externalTrafficPolicy, ["Cluster", "Local"], childPath(sp, "externalTrafficPolicy")));
+  }
+  const needsHealthCheck = spec.type === "LoadBalancer" && spec.externalTrafficPolicy === "Local";
+  if (!needsHealthCheck) {
+    if (spec.healthCheckNodePort)
+      errs.push(
+        fieldErr.invalid(childPath(sp, "healthCheckNodePort"), spec.healthCheckNodePort, "may only be set when `type` is 'LoadBalancer' and `externalTrafficPolicy` is 'Local'"),
+      );
+  } else if (spec.healthCheckNodePort) {
+    for (const m of isValidPortNum(spec.healthCheckNodePort)) errs.push(fieldErr.invalid(childPath(sp, "healthCheckNodePort"), spec.healthCheckNodePort, m));
+  }
+  if (spec.internalTrafficPolicy === undefined || spec.internalTrafficPolicy === null) {
+    if (spec.type === "ClusterIP" || spec.type === "NodePort" || spec.type === "LoadBalancer")
+      errs.push(fieldErr.required(childPath(sp, "internalTrafficPolicy"), ""));
+  } else {
+    errs.push(...validateEnum(spec.internalTrafficPolicy, ["Cluster", "Local"], childPath(sp, "internalTrafficPolicy")));
+  }
+  if (spec.trafficDistribution !== undefined && spec.trafficDistribution !== null)
+    errs.push(...validateEnum(spec.trafficDistribution, ["PreferClose", "PreferSameZone", "PreferSameNode"], childPath(sp, "trafficDistribution")));
   return errs;
 }
 
 export function validateService(o: KObject): FieldError[] {
-  return [...validateObjectMeta(o.metadata, true, nameIsDNS1035Label), ...validateServiceSpec(obj(o.spec))];
+  return [...validateObjectMeta(o.metadata, true, nameIsDNS1035Label), ...validateServiceSpec(o)];
 }
 
+function validateClusterIPsUpdate(ns: Obj, os: Obj): FieldError[] {
+  const errs: FieldError[] = [];
+  if (ns.type === "ExternalName" || os.type === "ExternalName") return errs;
+  if (isHeadless(ns) && isHeadless(os)) return errs;
+  const n = arr(ns.clusterIPs);
+  const o = arr(os.clusterIPs);
+  if (o.length === n.length) {
+    o.forEach((ip, i) => {
+      if (ip !== n[i]) errs.push(fieldErr.invalid(`spec.clusterIPs[${i}]`, n, "may not change once set"));
+    });
+  } else if (o.length > n.length) {
+    if (n.length === 0) errs.push(fieldErr.invalid("spec.clusterIPs[0]", n, "primary clusterIP can not be unset"));
+    if (o.length > 0 && n.length > 0 && n[0] !== o[0]) errs.push(fieldErr.invalid("spec.clusterIPs[0]", n, "may not change once set"));
+    if (n.length === 1 && ns.ipFamilyPolicy !== "SingleStack")
+      errs.push(fieldErr.invalid("spec.ipFamilyPolicy", ns.ipFamilyPolicy ?? null, "must be set to 'SingleStack' when releasing the secondary clusterIP"));
+  } else if (o.length > 0 && n[0] !== o[0]) {
+    errs.push(fieldErr.invalid("spec.clusterIPs[0]", n, "may not change once set"));
+  }
+  return errs;
+}
+
+function validateIPFamiliesUpdate(ns: Obj, os: Obj): FieldError[] {
+  const errs: FieldError[] = [];
+  if (ns.type === "ExternalName" || os.type === "ExternalName") return errs;
+  if (isHeadless(ns) !== isHeadless(os) || isHeadless(ns)) return errs;
+  const n = arr(ns.ipFamilies);
+  const o = arr(os.ipFamilies);
+  if (o.length === n.length) {
+    o.forEach((f, i) => {
+      if (f !== n[i]) errs.push(fieldErr.invalid("spec.ipFamilies[0]", n, "may not change once set"));
+    });
+  } else if (o.length > n.length) {
+    if (arr(ns.clusterIPs).length === 0) errs.push(fieldErr.invalid("spec.ipFamilies[0]", n, "primary ipFamily can not be unset"));
+    if (n.length > 0 && n[0] !== o[0]) errs.push(fieldErr.invalid("spec.ipFamilies[0]", arr(ns.clusterIPs), "may not change once set"));
+    if (n.length === 1 && ns.ipFamilyPolicy !== "SingleStack")
+      errs.push(fieldErr.invalid("spec.ipFamilyPolicy", ns.ipFamilyPolicy ?? null, "must be set to 'SingleStack' when releasing the secondary ipFamily"));
+  } else if (o.length > 0 && n.length > 0 && n[0] !== o[0]) {
+    errs.push(fieldErr.invalid("spec.ipFamilies[0]", arr(ns.clusterIPs), "may not change once set"));
+  }
+  return errs;
+}
+
+/** Service updates: clusterIPs and ipFamilies may not change once set (except to/from ExternalName). */
 export function validateServiceUpdate(o: KObject, old: KObject): FieldError[] {
   const errs = validateObjectMetaUpdate(o.metadata, old.metadata);
   const ns = obj(o.spec);
   const os = obj(old.spec);
-  // ClusterIPs may not change once allocated, unless the service becomes (or was) ExternalName.
-  if (os.type !== "ExternalName" && ns.type !== "ExternalName") {
-    const oldIPs = arr(os.clusterIPs).length ? arr(os.clusterIPs) : os.clusterIP ? [os.clusterIP] : [];
-    const newIPs = arr(ns.clusterIPs).length ? arr(ns.clusterIPs) : ns.clusterIP ? [ns.clusterIP] : [];
-    if (oldIPs.length > 0) {
-      if (newIPs.length === 0) errs.push(fieldErr.invalid("spec.clusterIPs[0]", ns.clusterIPs ?? null, "primary clusterIP can not be unset"));
-      else if (newIPs[0] !== oldIPs[0]) errs.push(fieldErr.invalid("spec.clusterIPs[0]", newIPs, "may not change once set"));
-      else if (oldIPs.length > 1 && newIPs.length > 1 && oldIPs[1] !== newIPs[1])
-        errs.push(fieldErr.invalid("spec.clusterIPs[1]", newIPs, "may not change once set"));
-    }
-  }
-  errs.push(...validateServiceSpec(ns));
+  errs.push(...validateClusterIPsUpdate(ns, os));
+  errs.push(...validateIPFamiliesUpdate(ns, os));
+  if (os.type === "LoadBalancer" && ns.type === "LoadBalancer" && !deepEqual(ns.loadBalancerClass, os.loadBalancerClass))
+    errs.push(fieldErr.invalid("spec.loadBalancerClass", ns.loadBalancerClass ?? null, "may not change once set"));
+  const hc = (s: Obj) => s.type === "LoadBalancer" && s.externalTrafficPolicy === "Local";
+  if (hc(os) && hc(ns) && ns.healthCheckNodePort !== os.healthCheckNodePort)
+    errs.push(fieldErr.forbidden("spec.healthCheckNodePort", "field is immutable"));
+  errs.push(...validateServiceSpec(o));
   return errs;
 }
 
@@ -196,13 +312,14 @@ function base64Size(v: unknown): number {
 export function validateConfigMap(o: KObject): FieldError[] {
   const errs = validateObjectMeta(o.metadata, true, nameIsDNSSubdomain);
   let total = 0;
+  const binary = obj(o.binaryData);
   for (const [k, v] of Object.entries(obj(o.data))) {
     for (const m of isConfigMapKey(k)) errs.push(fieldErr.invalid(keyPath("data", k), k, m));
+    if (k in binary) errs.push(fieldErr.invalid(keyPath("data", k), k, "duplicate of key present in binaryData"));
     total += Buffer.byteLength(str(v));
   }
-  for (const [k, v] of Object.entries(obj(o.binaryData))) {
+  for (const [k, v] of Object.entries(binary)) {
     for (const m of isConfigMapKey(k)) errs.push(fieldErr.invalid(keyPath("binaryData", k), k, m));
-    if (k in obj(o.data)) errs.push(fieldErr.invalid(keyPath("binaryData", k), k, "duplicate of key present in data"));
     total += base64Size(v);
   }
   if (total > maxSecretSize) errs.push(fieldErr.tooLong("", maxSecretSize));
@@ -243,11 +360,20 @@ export function validateSecret(o: KObject): FieldError[] {
         errs.push(fieldErr.required(keyPath("metadata.annotations", "kubernetes.io/service-account.name"), ""));
       break;
     case "kubernetes.io/dockercfg":
-      need(".dockercfg");
+    case "kubernetes.io/dockerconfigjson": {
+      const key = o.type === "kubernetes.io/dockercfg" ? ".dockercfg" : ".dockerconfigjson";
+      if (!(key in data)) {
+        need(key);
+        break;
+      }
+      try {
+        const parsed: unknown = JSON.parse(Buffer.from(str(data[key]), "base64").toString("utf8"));
+        if (!isObj(parsed)) throw new Error("json: cannot unmarshal into Go value of type map[string]interface {}");
+      } catch (e) {
+        errs.push(fieldErr.invalid(keyPath("data", key), "<secret contents redacted>", (e as Error).message));
+      }
       break;
-    case "kubernetes.io/dockerconfigjson":
-      need(".dockerconfigjson");
-      break;
+    }
     case "kubernetes.io/basic-auth":
       if (!("username" in data) && !("password" in data)) {
         need("username");
@@ -255,11 +381,11 @@ export function validateSecret(o: KObject): FieldError[] {
       }
       break;
     case "kubernetes.io/ssh-auth":
-      need("ssh-privatekey");
+      if (!data["ssh-privatekey"]) errs.push(fieldErr.required(keyPath("data", "ssh-privatekey"), ""));
       break;
     case "kubernetes.io/tls":
-      need("tls.key");
       need("tls.crt");
+      need("tls.key");
       break;
     default:
       break;
@@ -280,7 +406,10 @@ export function validateSecretUpdate(o: KObject, old: KObject): FieldError[] {
 
 function validateNamespaceFinalizers(o: KObject): FieldError[] {
   const errs: FieldError[] = [];
-  arr(obj(o.spec).finalizers).forEach((f) => errs.push(...validateFinalizerName(str(f), "spec.finalizers")));
+  arr(obj(o.spec).finalizers).forEach((f) => {
+    errs.push(...validateFinalizerName(str(f), "spec.finalizers"));
+    errs.push(...validateKubeFinalizerName(str(f), "spec.finalizers"));
+  });
   return errs;
 }
 
@@ -308,7 +437,7 @@ export function validateServiceAccount(o: KObject): FieldError[] {
 }
 
 export function validateServiceAccountUpdate(o: KObject, old: KObject): FieldError[] {
-  return validateObjectMetaUpdate(o.metadata, old.metadata);
+  return [...validateObjectMetaUpdate(o.metadata, old.metadata), ...validateServiceAccount(o)];
 }
 
 // ---------------------------------------------------------------------------

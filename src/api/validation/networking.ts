@@ -18,8 +18,10 @@ import {
   isValidCIDR,
   isValidIP,
   isValidPortName,
+  isValidPathSegmentName,
   isValidPortNum,
   isWildcardDNS1123Subdomain,
+  regexError,
   nameIsDNSSubdomain,
   validateImmutableField,
   validateObjectMeta,
@@ -44,7 +46,8 @@ function validateBackend(b: Obj, path: string): FieldError[] {
   if (!hasResource && !hasService) return [fieldErr.invalid(path, "", "resource or service backend is required")];
   if (hasService) {
     const s = b.service;
-    for (const m of isDNS1035Label(str(s.name))) errs.push(fieldErr.invalid(childPath(path, "service", "name"), s.name ?? "", m));
+    if (!s.name) errs.push(fieldErr.required(childPath(path, "service", "name"), ""));
+    else for (const m of isDNS1035Label(str(s.name))) errs.push(fieldErr.invalid(childPath(path, "service", "name"), s.name, m));
     const port = obj(s.port);
     const hasName = !!port.name;
     const hasNumber = typeof port.number === "number" && port.number !== 0;
@@ -53,9 +56,7 @@ function validateBackend(b: Obj, path: string): FieldError[] {
     else if (hasNumber) for (const m of isValidPortNum(port.number)) errs.push(fieldErr.invalid(childPath(path, "service", "port", "number"), port.number, m));
     else errs.push(fieldErr.required(path, "port name or number is required"));
   } else {
-    const r = b.resource;
-    if (!r.kind) errs.push(fieldErr.required(childPath(path, "resource", "kind"), ""));
-    if (!r.name) errs.push(fieldErr.required(childPath(path, "resource", "name"), ""));
+    errs.push(...validateTypedRef(b.resource, childPath(path, "resource")));
   }
   return errs;
 }
@@ -63,9 +64,8 @@ function validateBackend(b: Obj, path: string): FieldError[] {
 function validateIngressPath(p: Obj, path: string): FieldError[] {
   const errs: FieldError[] = [];
   const value = str(p.path);
-  if (p.pathType === undefined || p.pathType === null) {
-    errs.push(fieldErr.required(childPath(path, "pathType"), "pathType must be specified"));
-  } else if (p.pathType === "Exact" || p.pathType === "Prefix") {
+  if (p.pathType === undefined || p.pathType === null) return [fieldErr.required(childPath(path, "pathType"), "pathType must be specified")];
+  if (p.pathType === "Exact" || p.pathType === "Prefix") {
     if (!value.startsWith("/")) errs.push(fieldErr.invalid(childPath(path, "path"), value, "must be an absolute path"));
     for (const seq of invalidPathSequences)
       if (value.includes(seq)) errs.push(fieldErr.invalid(childPath(path, "path"), value, `must not contain '${seq}'`));
@@ -112,6 +112,8 @@ function validateIngressSpec(spec: Obj): FieldError[] {
       const msgs = str(h).includes("*") ? isWildcardDNS1123Subdomain(str(h)) : isDNS1123Subdomain(str(h));
       for (const m of msgs) errs.push(fieldErr.invalid(hp, h, m));
     });
+    if (t.secretName)
+      for (const m of isDNS1123Subdomain(str(t.secretName))) errs.push(fieldErr.invalid(childPath(indexPath("spec.tls", i), "secretName"), t.secretName, m));
   });
   if (spec.ingressClassName)
     for (const m of isDNS1123Subdomain(str(spec.ingressClassName))) errs.push(fieldErr.invalid("spec.ingressClassName", spec.ingressClassName, m));
@@ -140,23 +142,46 @@ export function validateIngressStatusUpdate(o: KObject, old: KObject): FieldErro
 // ---------------------------------------------------------------------------
 // IngressClass
 
+/** An object reference by kind and name (path-segment names), with an optional API group. */
+function validateTypedRef(ref: Obj, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  if (ref.apiGroup !== undefined && ref.apiGroup !== null)
+    for (const m of isDNS1123Subdomain(str(ref.apiGroup))) errs.push(fieldErr.invalid(childPath(path, "apiGroup"), ref.apiGroup, m));
+  for (const f of ["kind", "name"]) {
+    if (!ref[f]) errs.push(fieldErr.required(childPath(path, f), ""));
+    else for (const m of isValidPathSegmentName(str(ref[f]))) errs.push(fieldErr.invalid(childPath(path, f), ref[f], m));
+  }
+  return errs;
+}
+
 function validateIngressClassSpec(spec: Obj): FieldError[] {
   const errs: FieldError[] = [];
   const c = str(spec.controller);
-  if (c.length > 250) errs.push(fieldErr.tooLong("spec.controller", 250));
   if (!c) errs.push(fieldErr.required("spec.controller", ""));
   else {
+    if (c.length > 250) errs.push(fieldErr.tooLong("spec.controller", 250));
     const slash = c.indexOf("/");
-    if (slash < 0) errs.push(fieldErr.invalid("spec.controller", c, 'must be a domain-prefixed path (such as "acme.io/foo")'));
-    else for (const m of isDNS1123Subdomain(c.slice(0, slash))) errs.push(fieldErr.invalid("spec.controller", c.slice(0, slash), m));
+    const host = slash < 0 ? "" : c.slice(0, slash);
+    const rest = slash < 0 ? "" : c.slice(slash + 1);
+    if (!host || !rest) errs.push(fieldErr.invalid("spec.controller", c, 'must be a domain-prefixed path (such as "acme.io/foo")'));
+    else {
+      for (const m of isDNS1123Subdomain(host)) errs.push(fieldErr.invalid("spec.controller", host, m));
+      if (!/^[A-Za-z0-9/\-._~%!$&'()*+,;=:]+$/.test(rest))
+        errs.push(fieldErr.invalid("spec.controller", rest, regexError("Invalid path", "[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+")));
+    }
   }
   if (isObj(spec.parameters)) {
     const p = spec.parameters;
-    if (!p.kind) errs.push(fieldErr.required("spec.parameters.kind", "kind is required"));
-    if (!p.name) errs.push(fieldErr.required("spec.parameters.name", "name is required"));
-    if (p.scope !== undefined) errs.push(...validateEnum(p.scope, ["Cluster", "Namespace"], "spec.parameters.scope"));
-    if (p.scope === "Namespace" && !p.namespace)
-      errs.push(fieldErr.required("spec.parameters.namespace", "`parameters.scope` is set to 'Namespace'"));
+    const pp = "spec.parameters";
+    errs.push(...validateTypedRef(p, pp));
+    if (p.scope === undefined || p.scope === null) errs.push(fieldErr.required(childPath(pp, "scope"), ""));
+    else if (p.scope !== "Cluster" && p.scope !== "Namespace") errs.push(fieldErr.notSupported(childPath(pp, "scope"), p.scope, ["Cluster", "Namespace"]));
+    else if (p.scope === "Namespace") {
+      if (p.namespace === undefined || p.namespace === null) errs.push(fieldErr.required(childPath(pp, "namespace"), "`parameters.scope` is set to 'Namespace'"));
+      else for (const m of isDNS1123Label(str(p.namespace))) errs.push(fieldErr.invalid(childPath(pp, "namespace"), p.namespace, m));
+    } else if (p.namespace !== undefined && p.namespace !== null) {
+      errs.push(fieldErr.forbidden(childPath(pp, "namespace"), "`parameters.scope` is set to 'Cluster'"));
+    }
   }
   return errs;
 }
@@ -167,20 +192,42 @@ export function validateIngressClass(o: KObject): FieldError[] {
 
 export function validateIngressClassUpdate(o: KObject, old: KObject): FieldError[] {
   const errs = validateObjectMetaUpdate(o.metadata, old.metadata);
-  errs.push(...validateIngressClassSpec(obj(o.spec)));
   errs.push(...validateImmutableField(obj(o.spec).controller, obj(old.spec).controller, "spec.controller"));
+  errs.push(...validateIngressClass(o));
   return errs;
 }
 
 // ---------------------------------------------------------------------------
 // NetworkPolicy
 
+function cidrBits(cidr: string): { bits: bigint; len: number; width: number } {
+  const [ip, l] = cidr.split("/");
+  if (ip.includes(":")) {
+    const [head, tail] = ip.split("::");
+    const h = head ? head.split(":") : [];
+    const t = tail !== undefined && tail ? tail.split(":") : [];
+    const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill("0"), ...t];
+    return { bits: groups.reduce((a, g) => (a << 16n) + BigInt(parseInt(g || "0", 16)), 0n), len: Number(l), width: 128 };
+  }
+  return { bits: ip.split(".").reduce((a, o) => (a << 8n) + BigInt(Number(o)), 0n), len: Number(l), width: 32 };
+}
+
+/** True when `inner` lies inside `outer` and is strictly more specific. */
+function cidrStrictlyContains(outer: string, inner: string): boolean {
+  const o = cidrBits(outer);
+  const i = cidrBits(inner);
+  if (o.width !== i.width || i.len <= o.len) return false;
+  const shift = BigInt(o.width - o.len);
+  return o.bits >> shift === i.bits >> shift;
+}
+
 function validatePolicyPorts(ports: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
   arr(ports).forEach((raw, i) => {
     const p = obj(raw);
     const pp = indexPath(path, i);
-    if (p.protocol !== undefined && p.protocol !== null) errs.push(...validateEnum(p.protocol, supportedPortProtocols, childPath(pp, "protocol")));
+    if (p.protocol !== undefined && p.protocol !== null && !["TCP", "UDP", "SCTP"].includes(p.protocol))
+      errs.push(fieldErr.notSupported(childPath(pp, "protocol"), p.protocol, ["TCP", "UDP", "SCTP"]));
     if (p.port !== undefined && p.port !== null) {
       if (typeof p.port === "number") {
         for (const m of isValidPortNum(p.port)) errs.push(fieldErr.invalid(childPath(pp, "port"), p.port, m));
@@ -219,10 +266,17 @@ function validatePeers(peers: unknown, path: string): FieldError[] {
       const bp = childPath(pp, "ipBlock");
       const cidr = str(p.ipBlock.cidr);
       if (!cidr) errs.push(fieldErr.required(childPath(bp, "cidr"), ""));
-      else for (const m of isValidCIDR(cidr)) errs.push(fieldErr.invalid(childPath(bp, "cidr"), cidr, m));
-      arr(p.ipBlock.except).forEach((e, j) => {
-        for (const m of isValidCIDR(str(e))) errs.push(fieldErr.invalid(indexPath(childPath(bp, "except"), j), e, m));
-      });
+      else {
+        const msgs = isValidCIDR(cidr);
+        for (const m of msgs) errs.push(fieldErr.invalid(childPath(bp, "cidr"), cidr, m));
+        if (msgs.length === 0)
+          arr(p.ipBlock.except).forEach((e, j) => {
+            const ep = indexPath(childPath(bp, "except"), j);
+            const em = isValidCIDR(str(e));
+            for (const m of em) errs.push(fieldErr.invalid(ep, e, m));
+            if (em.length === 0 && !cidrStrictlyContains(cidr, str(e))) errs.push(fieldErr.invalid(ep, e, "must be a strict subset of `cidr`"));
+          });
+      }
     }
     if (n === 0) errs.push(fieldErr.required(pp, "must specify a peer"));
     else if (isObj(p.ipBlock) && n > 1) errs.push(fieldErr.forbidden(pp, "may not specify both ipBlock and another peer"));
@@ -245,10 +299,13 @@ function validateNetworkPolicySpec(spec: Obj): FieldError[] {
     errs.push(...validatePeers(r.to, childPath(ep, "to")));
   });
   const types = arr(spec.policyTypes);
+  if (types.length > 2) {
+    errs.push(fieldErr.invalid("spec.policyTypes", types, "may not specify more than two policyTypes"));
+    return errs;
+  }
   types.forEach((t, i) => {
-    if (t !== "Ingress" && t !== "Egress") errs.push(fieldErr.notSupported(indexPath("spec.policyTypes", i), t, ["Egress", "Ingress"]));
+    if (t !== "Ingress" && t !== "Egress") errs.push(fieldErr.notSupported(indexPath("spec.policyTypes", i), t, ["Ingress", "Egress"]));
   });
-  if (types.length > 2) errs.push(fieldErr.invalid("spec.policyTypes", types, "may not specify more than two policyTypes"));
   return errs;
 }
 

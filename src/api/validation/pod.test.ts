@@ -116,7 +116,6 @@ test("policies, probes, tolerations, affinity", () => {
     ["spec.dnsPolicy", "FieldValueNotSupported"],
     ["spec.nodeSelector", "FieldValueInvalid"],
     ["spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms", "FieldValueRequired"],
-    ["spec.terminationGracePeriodSeconds", "FieldValueInvalid"],
     ["spec.tolerations[0].operator", "FieldValueInvalid"],
     ["spec.tolerations[1].operator", "FieldValueInvalid"],
     ["spec.tolerations[2].effect", "FieldValueNotSupported"],
@@ -144,6 +143,13 @@ test("pod updates: only images and a few fields may change", () => {
   const renamed = structuredClone(old);
   renamed.metadata.name = "y";
   assert.deepEqual(pairs(validateUpdate(P, renamed, old)), [["metadata.name", "FieldValueInvalid"]]);
+  const added = structuredClone(old);
+  added.spec.containers.push({ name: "d", image: "x", imagePullPolicy: "Always", terminationMessagePolicy: "File" });
+  assert.deepEqual(pairs(validateUpdate(P, added, old)), [["spec.containers", "FieldValueForbidden"]]);
+  const tol = pod({ ...podSpec(), tolerations: [{ key: "a", operator: "Exists" }] });
+  const tolChanged = structuredClone(tol);
+  tolChanged.spec.tolerations = [{ key: "b", operator: "Exists" }];
+  assert.deepEqual(pairs(validateUpdate(P, tolChanged, tol)), [["spec.tolerations", "FieldValueForbidden"]]);
   const deadline = structuredClone(old);
   old.spec.activeDeadlineSeconds = 10;
   deadline.spec.activeDeadlineSeconds = 20;
@@ -156,8 +162,50 @@ test("pod status updates", () => {
   next.status = { phase: "Running", podIP: "10.42.0.5", podIPs: [{ ip: "10.42.0.5" }], conditions: [{ type: "Ready", status: "True" }] };
   assert.deepEqual(validateStatusUpdate(P, next, old), []);
   next.status.podIPs = [{ ip: "nope" }];
+  assert.deepEqual(pairs(validateStatusUpdate(P, next, old)), [["status.podIPs[0]", "FieldValueInvalid"]]);
+  next.status = { podIPs: [{ ip: "10.0.0.1" }, { ip: "10.0.0.2" }], qosClass: "Guaranteed" };
   assert.deepEqual(pairs(validateStatusUpdate(P, next, old)), [
-    ["status.podIPs[0].ip", "FieldValueInvalid"],
-    ["status.podIPs[0].ip", "FieldValueInvalid"],
+    ["status.qosClass", "FieldValueInvalid"],
+    ["status.podIPs", "FieldValueInvalid"],
   ]);
+  const done = structuredClone(old);
+  done.spec.restartPolicy = "Never";
+  done.status = { containerStatuses: [{ name: "c", state: { terminated: { exitCode: 0 } } }] };
+  const revived = structuredClone(done);
+  revived.status.containerStatuses[0].state = { running: {} };
+  assert.deepEqual(pairs(validateStatusUpdate(P, revived, done)), [["status.containerStatuses[0].state", "FieldValueForbidden"]]);
+});
+
+test("env sources, host network ports and lifecycle sleep", () => {
+  const errs = validateCreate(
+    P,
+    pod({
+      hostNetwork: true,
+      terminationGracePeriodSeconds: 10,
+      containers: [
+        {
+          name: "a",
+          image: "x",
+          ports: [{ containerPort: 80, hostPort: 81 }],
+          env: [
+            { name: "A", valueFrom: { fieldRef: { fieldPath: "status.phase" } } },
+            { name: "B", valueFrom: { fieldRef: { fieldPath: "nope" } } },
+            { name: "C", value: "v", valueFrom: { secretKeyRef: { name: "s", key: "k" } } },
+            { name: "D", valueFrom: {} },
+          ],
+          lifecycle: { preStop: { sleep: { seconds: 20 } } },
+        },
+      ],
+    }),
+  );
+  assert.deepEqual(pairs(errs), [
+    ["spec.containers[0].env[0].valueFrom.fieldRef.fieldPath", "FieldValueNotSupported"],
+    ["spec.containers[0].env[1].valueFrom.fieldRef.fieldPath", "FieldValueInvalid"],
+    ["spec.containers[0].env[2].valueFrom", "FieldValueInvalid"],
+    ["spec.containers[0].env[3].valueFrom", "FieldValueInvalid"],
+    ["spec.containers[0].lifecycle.preStop.sleep", "FieldValueInvalid"],
+    ["spec.containers[0].ports[0].hostPort", "FieldValueInvalid"],
+  ]);
+  assert.equal(errs[5].detail, "must match `containerPort` when `hostNetwork` is true");
+  assert.equal(errs[4].detail, "must be non-negative and less than terminationGracePeriodSeconds (10)");
 });

@@ -14,15 +14,17 @@ import {
   inclusiveRangeError,
   isDNS1123Label,
   isDNS1123Subdomain,
+  isQualifiedName,
   isValidIP,
   isValidLabelValue,
   validateAnnotations,
   validateLabelName,
   validateLabels,
-  validateNonnegativeField,
 } from "../../machinery/validation.ts";
 import { arr, isObj, obj, quantityAt, str, validateEnum, validateLabelSelector, type Obj } from "./common.ts";
-import { validateContainers, validateInitContainers, validateLocalDescendingPath } from "./containers.ts";
+import { validateContainers, validateFieldRef, validateInitContainers, validateLocalDescendingPath } from "./containers.ts";
+
+const downwardAPIVolumeFieldPaths = ["metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid"];
 
 export const volumeSourceKinds = [
   "emptyDir",
@@ -128,6 +130,7 @@ function validateVolumeSource(kind: string, src: Obj, path: string): FieldError[
         if (!it.path) errs.push(fieldErr.required(childPath(ip, "path"), ""));
         else errs.push(...validateLocalDescendingPath(str(it.path), childPath(ip, "path")));
         errs.push(...validateMode(it.mode, childPath(ip, "mode")));
+        if (isObj(it.fieldRef)) errs.push(...validateFieldRef(it.fieldRef, childPath(ip, "fieldRef"), downwardAPIVolumeFieldPaths));
       });
       break;
     case "projected":
@@ -204,11 +207,13 @@ export function validateTolerations(tolerations: unknown, path: string): FieldEr
       errs.push(fieldErr.invalid(childPath(ip, "effect"), t.effect ?? "", "effect must be 'NoExecute' when `tolerationSeconds` is set"));
     switch (t.operator ?? "") {
       case "":
-      case "Equal":
-        for (const m of isValidLabelValue(str(t.value))) errs.push(fieldErr.invalid(childPath(ip, "operator"), t.value, m));
+      case "Equal": {
+        const msgs = isValidLabelValue(str(t.value));
+        if (msgs.length) errs.push(fieldErr.invalid(childPath(ip, "operator"), t.value, msgs.join(";")));
         break;
+      }
       case "Exists":
-        if (t.value) errs.push(fieldErr.invalid(childPath(ip, "operator"), t, "value must be empty when `operator` is 'Exists'"));
+        if (t.value) errs.push(fieldErr.invalid(childPath(ip, "operator"), t.value, "value must be empty when `operator` is 'Exists'"));
         break;
       default:
         errs.push(fieldErr.notSupported(childPath(ip, "operator"), t.operator, ["Equal", "Exists"]));
@@ -218,7 +223,7 @@ export function validateTolerations(tolerations: unknown, path: string): FieldEr
   return errs;
 }
 
-function validateNodeSelectorRequirement(rq: Obj, path: string, fieldSelector: boolean): FieldError[] {
+function validateNodeSelectorRequirement(rq: Obj, path: string, checkValues: boolean): FieldError[] {
   const errs: FieldError[] = [];
   const values = arr(rq.values);
   switch (rq.operator) {
@@ -239,23 +244,38 @@ function validateNodeSelectorRequirement(rq: Obj, path: string, fieldSelector: b
     default:
       errs.push(fieldErr.invalid(childPath(path, "operator"), rq.operator, "not a valid selector operator"));
   }
-  if (fieldSelector) {
-    if (rq.key !== "metadata.name") errs.push(fieldErr.invalid(childPath(path, "key"), rq.key, "not a valid field selector key"));
-  } else {
-    errs.push(...validateLabelName(str(rq.key), childPath(path, "key")));
-  }
+  errs.push(...validateLabelName(str(rq.key), childPath(path, "key")));
+  if (checkValues)
+    values.forEach((v, i) => {
+      for (const m of isValidLabelValue(str(v))) errs.push(fieldErr.invalid(indexPath(childPath(path, "values"), i), v, m));
+    });
   return errs;
 }
 
-function validateNodeSelectorTerm(term: unknown, path: string): FieldError[] {
+function validateNodeFieldSelectorRequirement(rq: Obj, path: string): FieldError[] {
+  const errs: FieldError[] = [];
+  const values = arr(rq.values);
+  if (rq.operator === "In" || rq.operator === "NotIn") {
+    if (values.length !== 1)
+      errs.push(fieldErr.required(childPath(path, "values"), "must be only one value when `operator` is 'In' or 'NotIn' for node field selector"));
+  } else {
+    errs.push(fieldErr.invalid(childPath(path, "operator"), rq.operator, "not a valid selector operator"));
+  }
+  if (rq.key !== "metadata.name") errs.push(fieldErr.invalid(childPath(path, "key"), rq.key, "not a valid field selector key"));
+  else
+    values.forEach((v, i) => {
+      for (const m of isDNS1123Subdomain(str(v))) errs.push(fieldErr.invalid(indexPath(childPath(path, "values"), i), v, m));
+    });
+  return errs;
+}
+
+function validateNodeSelectorTerm(term: unknown, path: string, checkValues: boolean): FieldError[] {
   const errs: FieldError[] = [];
   const t = obj(term);
   arr(t.matchExpressions).forEach((r, j) =>
-    errs.push(...validateNodeSelectorRequirement(obj(r), indexPath(childPath(path, "matchExpressions"), j), false)),
+    errs.push(...validateNodeSelectorRequirement(obj(r), indexPath(childPath(path, "matchExpressions"), j), checkValues)),
   );
-  arr(t.matchFields).forEach((r, j) =>
-    errs.push(...validateNodeSelectorRequirement(obj(r), indexPath(childPath(path, "matchFields"), j), true)),
-  );
+  arr(t.matchFields).forEach((r, j) => errs.push(...validateNodeFieldSelectorRequirement(obj(r), indexPath(childPath(path, "matchFields"), j))));
   return errs;
 }
 
@@ -264,7 +284,7 @@ export function validateNodeSelector(sel: unknown, path: string): FieldError[] {
   const terms = arr(obj(sel).nodeSelectorTerms);
   const tp = childPath(path, "nodeSelectorTerms");
   if (terms.length === 0) return [fieldErr.required(tp, "must have at least one node selector term")];
-  return terms.flatMap((t, i) => validateNodeSelectorTerm(t, indexPath(tp, i)));
+  return terms.flatMap((t, i) => validateNodeSelectorTerm(t, indexPath(tp, i), true));
 }
 
 function validateWeight(w: unknown, path: string): FieldError[] {
@@ -309,7 +329,7 @@ export function validateAffinity(affinity: unknown, path: string): FieldError[] 
     arr(na.preferredDuringSchedulingIgnoredDuringExecution).forEach((raw, i) => {
       const t = obj(raw);
       errs.push(...validateWeight(t.weight, childPath(indexPath(pp, i), "weight")));
-      errs.push(...validateNodeSelectorTerm(t.preference, childPath(indexPath(pp, i), "preference")));
+      errs.push(...validateNodeSelectorTerm(t.preference, childPath(indexPath(pp, i), "preference"), false));
     });
   }
   errs.push(...validatePodAffinityKind(affinity.podAffinity, childPath(path, "podAffinity")));
@@ -345,7 +365,7 @@ function validateDNSConfig(cfg: unknown, dnsPolicy: unknown, path: string): Fiel
   if (!isObj(cfg)) return errs;
   const ns = arr(cfg.nameservers);
   if (dnsPolicy === "None" && ns.length === 0)
-    errs.push(fieldErr.required(childPath(path, "nameservers"), "must provide at least one DNS nameserver when `dnsPolicy` is None"));
+    return [fieldErr.required(childPath(path, "nameservers"), "must provide at least one DNS nameserver when `dnsPolicy` is None")];
   if (ns.length > 3) errs.push(fieldErr.invalid(childPath(path, "nameservers"), ns, "must not have more than 3 nameservers"));
   ns.forEach((n, i) => {
     for (const m of isValidIP(str(n))) errs.push(fieldErr.invalid(indexPath(childPath(path, "nameservers"), i), n, m));
@@ -357,7 +377,7 @@ function validateDNSConfig(cfg: unknown, dnsPolicy: unknown, path: string): Fiel
     if (v) for (const m of isDNS1123Subdomain(v)) errs.push(fieldErr.invalid(indexPath(childPath(path, "searches"), i), s, m));
   });
   arr(cfg.options).forEach((o, i) => {
-    if (!obj(o).name) errs.push(fieldErr.required(childPath(indexPath(childPath(path, "options"), i), "name"), "Option.Name must not be empty"));
+    if (!obj(o).name) errs.push(fieldErr.required(indexPath(childPath(path, "options"), i), "must not be empty"));
   });
   return errs;
 }
@@ -371,31 +391,71 @@ function validateIDs(sc: Obj, path: string, fields: string[]): FieldError[] {
   return errs;
 }
 
-/** A PodSpec (of a Pod or of a template) at `path`. */
-export function validatePodSpec(spec: unknown, path: string): FieldError[] {
+/**
+ * A PodSpec (of a Pod or of a template) at `path`, in upstream's order.
+ * `isPod` enables the Pod-only host-network port rule.
+ */
+export function validatePodSpec(spec: unknown, path: string, isPod = false): FieldError[] {
   const errs: FieldError[] = [];
   const s = obj(spec);
+  if (s.terminationGracePeriodSeconds === undefined || s.terminationGracePeriodSeconds === null)
+    errs.push(fieldErr.required(childPath(path, "terminationGracePeriodSeconds"), ""));
   const vols = validateVolumes(s.volumes, childPath(path, "volumes"));
   errs.push(...vols.errs);
   const names = new Set<string>();
-  errs.push(...validateContainers(s.containers, vols.byName, childPath(path, "containers"), names));
-  errs.push(...validateInitContainers(s.initContainers, vols.byName, childPath(path, "initContainers"), names));
-  errs.push(...validateHostPorts([...arr(s.containers), ...arr(s.initContainers)], path, arr(s.containers).length));
+  const grace = s.terminationGracePeriodSeconds;
+  errs.push(...validateContainers(s.containers, vols.byName, childPath(path, "containers"), names, grace));
+  errs.push(...validateHostPorts(arr(s.containers), childPath(path, "containers")));
+  errs.push(...validateInitContainers(s.initContainers, vols.byName, childPath(path, "initContainers"), names, grace));
+  // init containers run one by one, so conflicts are per container (reported at index 0, as upstream)
+  for (const c of arr(s.initContainers)) errs.push(...validateHostPorts([c], childPath(path, "initContainers")));
+  if (s.hostNetwork === true)
+    arr(s.containers).forEach((c, i) => {
+      arr(obj(c).ports).forEach((raw, j) => {
+        const p = obj(raw);
+        const hp = p.hostPort ?? 0;
+        if ((isPod || hp !== 0) && hp !== p.containerPort)
+          errs.push(
+            fieldErr.invalid(
+              childPath(indexPath(childPath(indexPath(childPath(path, "containers"), i), "ports"), j), "hostPort"),
+              hp,
+              "must match `containerPort` when `hostNetwork` is true",
+            ),
+          );
+      });
+    });
   errs.push(...validateEnum(s.restartPolicy, restartPolicies, childPath(path, "restartPolicy")));
   errs.push(...validateEnum(s.dnsPolicy, dnsPolicies, childPath(path, "dnsPolicy")));
   errs.push(...validateLabels(s.nodeSelector, childPath(path, "nodeSelector")));
   if (isObj(s.securityContext)) {
     const sp = childPath(path, "securityContext");
-    errs.push(...validateIDs(s.securityContext, sp, ["runAsUser", "runAsGroup", "fsGroup"]));
+    errs.push(...validateIDs(s.securityContext, sp, ["fsGroup", "runAsUser", "runAsGroup"]));
     arr(s.securityContext.supplementalGroups).forEach((g, i) => {
       if (typeof g === "number" && (g < 0 || g > maxInt32))
         errs.push(fieldErr.invalid(indexPath(childPath(sp, "supplementalGroups"), i), g, inclusiveRangeError(0, maxInt32)));
     });
   }
+  arr(s.imagePullSecrets).forEach((ref, i) => {
+    const r = obj(ref);
+    if (Object.keys(r).some((k) => k !== "name")) errs.push(fieldErr.invalid(indexPath(childPath(path, "imagePullSecrets"), i), r, "only name may be set"));
+  });
   errs.push(...validateAffinity(s.affinity, childPath(path, "affinity")));
   errs.push(...validateDNSConfig(s.dnsConfig, s.dnsPolicy, childPath(path, "dnsConfig")));
+  arr(s.readinessGates).forEach((g, i) => {
+    const t = str(obj(g).conditionType);
+    const gp = childPath(indexPath(childPath(path, "readinessGates"), i), "conditionType");
+    for (const m of isQualifiedName(t)) errs.push(fieldErr.invalid(gp, t, m));
+  });
+  const gates = new Set<string>();
+  arr(s.schedulingGates).forEach((g, i) => {
+    const name = str(obj(g).name);
+    const gp = indexPath(childPath(path, "schedulingGates"), i);
+    for (const m of isQualifiedName(name)) errs.push(fieldErr.invalid(gp, name, m));
+    if (gates.has(name)) errs.push(fieldErr.duplicate(gp, name));
+    gates.add(name);
+  });
   errs.push(...validateTopologySpread(s.topologySpreadConstraints, childPath(path, "topologySpreadConstraints")));
-  for (const f of ["serviceAccountName", "nodeName", "priorityClassName"]) {
+  for (const f of ["serviceAccountName", "nodeName"]) {
     if (s[f]) for (const m of isDNS1123Subdomain(str(s[f]))) errs.push(fieldErr.invalid(childPath(path, f), s[f], m));
   }
   if (s.activeDeadlineSeconds !== undefined && s.activeDeadlineSeconds !== null) {
@@ -403,8 +463,6 @@ export function validatePodSpec(spec: unknown, path: string): FieldError[] {
     if (typeof v !== "number" || v < 1 || v > maxInt32)
       errs.push(fieldErr.invalid(childPath(path, "activeDeadlineSeconds"), v, inclusiveRangeError(1, maxInt32)));
   }
-  if (typeof s.terminationGracePeriodSeconds === "number")
-    errs.push(...validateNonnegativeField(s.terminationGracePeriodSeconds, childPath(path, "terminationGracePeriodSeconds")));
   for (const f of ["hostname", "subdomain"])
     if (s[f]) for (const m of isDNS1123Label(str(s[f]))) errs.push(fieldErr.invalid(childPath(path, f), s[f], m));
   errs.push(...validateTolerations(s.tolerations, childPath(path, "tolerations")));
@@ -416,30 +474,26 @@ export function validatePodSpec(spec: unknown, path: string): FieldError[] {
       for (const m of isDNS1123Subdomain(str(h))) errs.push(fieldErr.invalid(indexPath(childPath(ip, "hostnames"), j), h, m));
     });
   });
+  if (s.priorityClassName)
+    for (const m of isDNS1123Subdomain(str(s.priorityClassName))) errs.push(fieldErr.invalid(childPath(path, "priorityClassName"), s.priorityClassName, m));
+  if (s.runtimeClassName !== undefined && s.runtimeClassName !== null)
+    for (const m of isDNS1123Subdomain(str(s.runtimeClassName))) errs.push(fieldErr.invalid(childPath(path, "runtimeClassName"), s.runtimeClassName, m));
   if (s.preemptionPolicy !== undefined && s.preemptionPolicy !== null)
-    errs.push(...validateEnum(s.preemptionPolicy, ["Never", "PreemptLowerPriority"], childPath(path, "preemptionPolicy")));
+    errs.push(...validateEnum(s.preemptionPolicy, ["PreemptLowerPriority", "Never"], childPath(path, "preemptionPolicy")));
   if (isObj(s.os)) errs.push(...validateEnum(s.os.name, ["linux", "windows"], childPath(path, "os", "name")));
-  arr(s.readinessGates).forEach((g, i) => {
-    errs.push(...validateLabelName(str(obj(g).conditionType), childPath(indexPath(childPath(path, "readinessGates"), i), "conditionType")));
-  });
-  arr(s.schedulingGates).forEach((g, i) => {
-    const name = str(obj(g).name);
-    const gp = childPath(indexPath(childPath(path, "schedulingGates"), i), "name");
-    errs.push(...validateLabelName(name, gp));
-  });
   return errs;
 }
 
-function validateHostPorts(containers: unknown[], path: string, regularCount: number): FieldError[] {
+/** hostPort/protocol/hostIP triples must be unique within a container list. */
+function validateHostPorts(containers: unknown[], path: string): FieldError[] {
   const errs: FieldError[] = [];
   const seen = new Set<string>();
   containers.forEach((raw, ci) => {
-    const base = ci < regularCount ? indexPath(childPath(path, "containers"), ci) : indexPath(childPath(path, "initContainers"), ci - regularCount);
     arr(obj(raw).ports).forEach((p, pi) => {
       const port = obj(p);
       if (!port.hostPort) return;
       const key = `${port.protocol ?? ""}/${port.hostIP ?? ""}/${port.hostPort}`;
-      if (seen.has(key)) errs.push(fieldErr.duplicate(childPath(indexPath(childPath(base, "ports"), pi), "hostPort"), key));
+      if (seen.has(key)) errs.push(fieldErr.duplicate(childPath(indexPath(childPath(indexPath(path, ci), "ports"), pi), "hostPort"), key));
       seen.add(key);
     });
   });

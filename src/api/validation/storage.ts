@@ -13,7 +13,6 @@ import {
   isQualifiedName,
   keyPath,
   nameIsDNSSubdomain,
-  nameIsPathSegment,
   validateImmutableField,
   validateObjectMeta,
   validateObjectMetaUpdate,
@@ -61,7 +60,12 @@ function validatePVSpec(spec: Obj, path: string): FieldError[] {
   const cap = obj(spec.capacity);
   if (Object.keys(cap).length === 0) errs.push(fieldErr.required(childPath(path, "capacity"), ""));
   else if (!("storage" in cap) || Object.keys(cap).length > 1) errs.push(fieldErr.notSupported(childPath(path, "capacity"), cap, ["storage"]));
-  for (const [k, v] of Object.entries(cap)) errs.push(...validateResourceQuantityValue(k, v, keyPath(childPath(path, "capacity"), k)));
+  for (const [k, v] of Object.entries(cap)) {
+    const kp = keyPath(childPath(path, "capacity"), k);
+    const q = quantityAt(v, kp, errs);
+    if (q && q.sign() < 0) errs.push(fieldErr.invalid(kp, q.value(), "must be a valid resource quantity"));
+    if (q && q.sign() <= 0) errs.push(fieldErr.invalid(kp, q.toString(), "must be greater than zero"));
+  }
   if (spec.persistentVolumeReclaimPolicy)
     errs.push(...validateEnum(spec.persistentVolumeReclaimPolicy, ["Delete", "Recycle", "Retain"], childPath(path, "persistentVolumeReclaimPolicy")));
   errs.push(...validateStorageClassName(spec.storageClassName, childPath(path, "storageClassName")));
@@ -94,7 +98,7 @@ function validatePVSpec(spec: Obj, path: string): FieldError[] {
 }
 
 export function validatePersistentVolume(o: KObject): FieldError[] {
-  return [...validateObjectMeta(o.metadata, false, nameIsPathSegment), ...validatePVSpec(obj(o.spec), "spec")];
+  return [...validateObjectMeta(o.metadata, false, nameIsDNSSubdomain), ...validatePVSpec(obj(o.spec), "spec")];
 }
 
 export function validatePersistentVolumeUpdate(o: KObject, old: KObject): FieldError[] {
@@ -239,9 +243,10 @@ const quotaScopes = ["BestEffort", "CrossNamespacePodAffinity", "NotBestEffort",
 
 function validateQuotaSpec(spec: Obj, path: string): FieldError[] {
   const errs = validateResourceList(spec.hard, childPath(path, "hard"));
-  arr(spec.scopes).forEach((s) => {
-    if (!quotaScopes.includes(s)) errs.push(fieldErr.invalid(childPath(path, "scopes"), s, "unsupported scope"));
-  });
+  const scopes = arr(spec.scopes);
+  for (const sc of scopes) if (!quotaScopes.includes(sc)) errs.push(fieldErr.invalid(childPath(path, "scopes"), scopes, "unsupported scope"));
+  for (const [a, b] of [["BestEffort", "NotBestEffort"], ["Terminating", "NotTerminating"]])
+    if (scopes.includes(a) && scopes.includes(b)) errs.push(fieldErr.invalid(childPath(path, "scopes"), scopes, "conflicting scopes"));
   arr(obj(spec.scopeSelector).matchExpressions).forEach((e, i) => {
     const ep = indexPath(childPath(path, "scopeSelector", "matchExpressions"), i);
     const r = obj(e);

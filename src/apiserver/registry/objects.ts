@@ -38,9 +38,18 @@ export function newUid(): string {
   return randomUUID();
 }
 
+let lastSecond = -1;
+let lastStamp = "";
+
 /** RFC 3339 timestamp with second precision, as metav1.Time serialises. */
-export function nowTimestamp(now = new Date()): string {
-  return now.toISOString().replace(/\.\d{3}Z$/, "Z");
+export function nowTimestamp(now?: Date): string {
+  if (now) return now.toISOString().slice(0, 19) + "Z";
+  const sec = Math.floor(Date.now() / 1000);
+  if (sec !== lastSecond) {
+    lastSecond = sec;
+    lastStamp = new Date(sec * 1000).toISOString().slice(0, 19) + "Z";
+  }
+  return lastStamp;
 }
 
 /** Converts a stored object to the version the request addressed. */

@@ -55,9 +55,13 @@ export class Registry {
   /** Checks that the namespace of a namespaced write exists and is not terminating. */
   async admitNamespace(info: ResourceInfo, namespace: string, name: string): Promise<void> {
     if (!info.namespaced) return;
-    const kv = await this.store.get(`/registry/${namespaces.storage}/${namespace}`);
-    if (!kv) throw notFound({ group: "", resource: "namespaces" }, namespace);
-    const ns = JSON.parse(kv.value) as KObject;
+    const key = `/registry/${namespaces.storage}/${namespace}`;
+    let ns = this.cache.get(key)?.obj;
+    if (!ns) {
+      const kv = await this.store.get(key);
+      if (!kv) throw notFound({ group: "", resource: "namespaces" }, namespace);
+      ns = JSON.parse(kv.value) as KObject;
+    }
     if (ns.metadata.deletionTimestamp || ns.status?.phase === "Terminating") {
       const err = forbidden(
         { group: info.group, resource: info.plural },
