@@ -37,6 +37,8 @@ export interface ApiServerOptions {
   advertiseAddress: string;
   serviceCidr: string;
   nodePortRange: string;
+  /** Events the watch cache keeps per resource for resuming watches (default 5000). */
+  watchCacheEventWindow?: number;
 }
 
 export interface ApiServer {
@@ -95,7 +97,7 @@ function sendText(res: ServerResponse, code: number, text: string): void {
 
 /** Starts the apiserver on its datastore; resolves once it listens and is ready. */
 export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
-  const cache = new WatchCache(o.store);
+  const cache = new WatchCache(o.store, { eventWindow: o.watchCacheEventWindow });
   await cache.start();
   const registry = new Registry({ store: o.store, cache, serviceCidr: o.serviceCidr, nodePortRange: o.nodePortRange });
   registry.restoreAllocations();

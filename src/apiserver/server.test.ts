@@ -1,0 +1,203 @@
+/**
+ * HTTP-level tests of the apiserver, in process over HTTPS with the generated
+ * PKI: authentication, error statuses (401, 404, 406, 413, 415, 400),
+ * discovery with ETags and aggregated content types, Table output, and watch
+ * semantics (initial events, resume, selector transitions, bookmarks,
+ * sendInitialEvents, 410 for revisions the cache no longer holds, timeouts).
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, request } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openEmbeddedStore } from "../storage/index.ts";
+import type { Store } from "../storage/types.ts";
+import { ensurePki, type ClusterPki } from "./certs.ts";
+import { startApiServer, type ApiServer } from "./server.ts";
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+describe("apiserver over HTTPS", () => {
+  let dir: string;
+  let store: Store;
+  let api: ApiServer;
+  let pki: ClusterPki;
+  let agent: Agent;
+  let anon: Agent;
+
+  const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}, useAgent?: Agent): Promise<Reply> =>
+    new Promise((ok, fail) => {
+      const data = body === undefined ? undefined : typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+      const req = request(
+        { host: "127.0.0.1", port: api.port, method, path, agent: useAgent ?? agent, headers: { "Content-Type": "application/json", ...headers } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c) => chunks.push(c));
+          res.on("end", () => ok({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+        },
+      );
+      req.on("error", fail);
+      req.end(data);
+    });
+
+  /** Opens a watch and collects event lines until `until` says stop (or 5 s pass). */
+  const watch = (path: string, until: (events: { type: string; object: Record<string, any> }[]) => boolean, action?: () => Promise<void>) =>
+    new Promise<{ type: string; object: Record<string, any> }[]>((ok, fail) => {
+      const events: { type: string; object: Record<string, any> }[] = [];
+      const req = request({ host: "127.0.0.1", port: api.port, path, agent }, (res) => {
+        let buf = "";
+        const timer = setTimeout(() => {
+          req.destroy();
+          ok(events);
+        }, 5000);
+        res.on("data", (c) => {
+          buf += c;
+          let nl;
+          while ((nl = buf.indexOf("\n")) >= 0) {
+            events.push(JSON.parse(buf.slice(0, nl)));
+            buf = buf.slice(nl + 1);
+          }
+          if (until(events)) {
+            clearTimeout(timer);
+            req.destroy();
+            ok(events);
+          }
+        });
+        res.on("end", () => {
+          clearTimeout(timer);
+          ok(events);
+        });
+        if (action) action().catch(fail);
+      });
+      req.on("error", (e) => ((e as NodeJS.ErrnoException).code === "ECONNRESET" ? undefined : fail(e)));
+      req.end();
+    });
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tskube-api-"));
+    pki = await ensurePki(join(dir, "tls"), { ips: ["127.0.0.1"], dnsNames: ["localhost"] });
+    store = await openEmbeddedStore({});
+    api = await startApiServer({
+      store,
+      ca: pki.ca,
+      serving: pki.serving,
+      bindAddress: "127.0.0.1",
+      port: 0,
+      advertiseAddress: "127.0.0.1",
+      serviceCidr: "10.43.0.0/16",
+      nodePortRange: "30000-32767",
+      watchCacheEventWindow: 8,
+    });
+    agent = new Agent({ keepAlive: true, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
+    anon = new Agent({ keepAlive: false, ca: pki.ca.cert });
+  });
+  after(async () => {
+    agent.destroy();
+    anon.destroy();
+    await api.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("rejects anonymous requests except the public endpoints", async () => {
+    const r = await call("GET", "/api/v1/namespaces", undefined, {}, anon);
+    assert.equal(r.status, 401);
+    assert.equal(JSON.parse(r.body).reason, "Unauthorized");
+    assert.equal((await call("GET", "/version", undefined, {}, anon)).status, 200);
+    assert.equal((await call("GET", "/readyz", undefined, {}, anon)).body, "ok");
+  });
+
+  it("answers bad requests with Status objects and the right codes", async () => {
+    const notFound = await call("GET", "/apis/nope.example/v1/things");
+    assert.equal(notFound.status, 404);
+    assert.equal(JSON.parse(notFound.body).kind, "Status");
+    assert.equal((await call("POST", "/api/v1/namespaces/default/configmaps", "{not json")).status, 400);
+    assert.equal((await call("POST", "/api/v1/namespaces/default/configmaps", "a: b", { "Content-Type": "text/plain" })).status, 415);
+    const huge = JSON.stringify({ metadata: { name: "big" }, data: { k: "x".repeat(3 * 1024 * 1024 + 10) } });
+    assert.equal((await call("POST", "/api/v1/namespaces/default/configmaps", huge)).status, 413);
+    assert.equal((await call("GET", "/api/v1/namespaces", undefined, { Accept: "application/vnd.kubernetes.protobuf" })).status, 406);
+    const applyPatch = await call("PATCH", "/api/v1/namespaces/default", "{}", { "Content-Type": "application/apply-patch+yaml" });
+    assert.equal(applyPatch.status, 415);
+    const yaml = await call("POST", "/api/v1/namespaces/default/configmaps", "metadata:\n  name: from-yaml\ndata:\n  a: b\n", { "Content-Type": "application/yaml" });
+    assert.equal(yaml.status, 201, yaml.body);
+  });
+
+  it("serves aggregated discovery with its content type and honours ETags", async () => {
+    const accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+    const agg = await call("GET", "/apis", undefined, { Accept: accept });
+    assert.equal(agg.headers["content-type"], "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+    const doc = JSON.parse(agg.body);
+    assert.equal(doc.kind, "APIGroupDiscoveryList");
+    assert.ok(doc.items.some((g: { metadata: { name: string } }) => g.metadata.name === "apps"));
+    const again = await call("GET", "/apis", undefined, { Accept: accept, "If-None-Match": agg.headers.etag as string });
+    assert.equal(again.status, 304);
+    const legacy = JSON.parse((await call("GET", "/api/v1")).body);
+    const pods = legacy.resources.find((r: { name: string }) => r.name === "pods");
+    assert.deepEqual(pods.shortNames, ["po"]);
+    assert.ok(legacy.resources.some((r: { name: string }) => r.name === "pods/status"));
+  });
+
+  it("returns Tables for kubectl get", async () => {
+    const r = await call("GET", "/api/v1/namespaces", undefined, { Accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json" });
+    const t = JSON.parse(r.body);
+    assert.equal(t.kind, "Table");
+    assert.deepEqual(t.columnDefinitions.map((c: { name: string }) => c.name).slice(0, 3), ["Name", "Status", "Age"]);
+    const names = t.rows.map((row: { cells: string[] }) => row.cells[0]);
+    assert.ok(names.includes("kube-system"));
+    assert.equal(t.rows[0].object.kind, "PartialObjectMetadata");
+  });
+
+  it("streams watch events from a resourceVersion, with selector transitions", async () => {
+    await call("POST", "/api/v1/namespaces", { metadata: { name: "w" } });
+    const list = JSON.parse((await call("GET", "/api/v1/namespaces/w/configmaps")).body);
+    const rv = list.metadata.resourceVersion;
+    const events = await watch(
+      `/api/v1/namespaces/w/configmaps?watch=1&resourceVersion=${rv}&labelSelector=keep%3Dyes`,
+      (ev) => ev.length >= 3,
+      async () => {
+        await call("POST", "/api/v1/namespaces/w/configmaps", { metadata: { name: "a", labels: { keep: "yes" } } });
+        await call("POST", "/api/v1/namespaces/w/configmaps", { metadata: { name: "ignored", labels: { keep: "no" } } });
+        await call("PATCH", "/api/v1/namespaces/w/configmaps/a", { data: { x: "1" } }, { "Content-Type": "application/merge-patch+json" });
+        await call("PATCH", "/api/v1/namespaces/w/configmaps/a", { metadata: { labels: { keep: "no" } } }, { "Content-Type": "application/merge-patch+json" });
+      },
+    );
+    assert.deepEqual(events.map((e) => `${e.type}:${e.object.metadata.name}`), ["ADDED:a", "MODIFIED:a", "DELETED:a"]);
+    assert.ok(Number(events[2].object.metadata.resourceVersion) > Number(events[1].object.metadata.resourceVersion));
+  });
+
+  it("sends initial events, the initial-events-end bookmark and honours timeoutSeconds", async () => {
+    const initial = await watch("/api/v1/namespaces/w/configmaps?watch=1", (ev) => ev.length >= 2);
+    assert.deepEqual(initial.map((e) => e.type), ["ADDED", "ADDED"]);
+    const sie = await watch(
+      "/api/v1/namespaces/w/configmaps?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true",
+      (ev) => ev.some((e) => e.type === "BOOKMARK"),
+    );
+    const bm = sie[sie.length - 1];
+    assert.equal(bm.type, "BOOKMARK");
+    assert.equal(bm.object.metadata.annotations["k8s.io/initial-events-end"], "true");
+    assert.equal(sie.filter((e) => e.type === "ADDED").length, 2);
+    const bad = await call("GET", "/api/v1/namespaces/w/configmaps?watch=1&sendInitialEvents=true");
+    assert.equal(bad.status, 422);
+    const t0 = Date.now();
+    const timed = await watch(`/api/v1/namespaces/w/configmaps?watch=1&resourceVersion=${store.currentRevision()}&timeoutSeconds=1`, () => false);
+    assert.deepEqual(timed, []);
+    assert.ok(Date.now() - t0 < 4000, "the server ends the watch after timeoutSeconds");
+  });
+
+  it("answers a watch from a revision outside the cache window with 410 Expired", async () => {
+    const first = JSON.parse((await call("POST", "/api/v1/namespaces/w/configmaps", { metadata: { name: "old-0" } })).body);
+    for (let i = 1; i < 12; i++) await call("POST", "/api/v1/namespaces/w/configmaps", { metadata: { name: `old-${i}` } });
+    const events = await watch(`/api/v1/namespaces/w/configmaps?watch=1&resourceVersion=${first.metadata.resourceVersion}`, (ev) => ev.length >= 1);
+    assert.equal(events.length, 1);
+    assert.equal(events[0].type, "ERROR");
+    assert.equal(events[0].object.code, 410);
+    assert.equal(events[0].object.reason, "Expired");
+    const future = await call("GET", "/api/v1/namespaces/w/configmaps?resourceVersion=999999999");
+    assert.equal(future.status, 504);
+  });
+});
