@@ -26,7 +26,7 @@ export interface ServerProc {
 export function startServer(dataDir?: string, keep = false): Promise<ServerProc> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "tskube-bench-"));
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [join(root, "bin/tskube.mjs"), "server", "--data-dir", dir, "--https-listen-port", "0", "--bind-address", "127.0.0.1", "--disable-agent"], {
+  const proc = spawn(process.execPath, ["--max-semi-space-size=2", join(root, "bin/tskube.mjs"), "server", "--data-dir", dir, "--https-listen-port", "0", "--bind-address", "127.0.0.1", "--disable-agent"], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, TSKUBE_LOG: "warn" },
   });

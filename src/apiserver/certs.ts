@@ -4,14 +4,23 @@
  * as PEM files under `<data-dir>/server/tls`. Later starts reuse them (the
  * serving certificate is re-issued when its host names or addresses change).
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
 import { webcrypto, X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+type X509 = typeof import("@peculiar/x509");
+let x509Module: X509 | undefined;
+
+/** Loads the X.509 library on first use: it is only needed to issue certificates, and costs memory. */
+async function x509(): Promise<X509> {
+  if (!x509Module) {
+    await import("reflect-metadata");
+    x509Module = await import("@peculiar/x509");
+    x509Module.cryptoProvider.set(webcrypto as unknown as Parameters<X509["cryptoProvider"]["set"]>[0]);
+  }
+  return x509Module;
+}
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -59,9 +68,10 @@ function escapeDn(v: string): string {
 }
 
 async function createCa(): Promise<KeyPair> {
+  const x = await x509();
   const keys = await newKeys();
   const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+  const cert = await x.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
     name: `CN=tskube-ca@${Math.floor(now / 1000)}`,
     notBefore: new Date(now - 60_000),
@@ -69,9 +79,9 @@ async function createCa(): Promise<KeyPair> {
     signingAlgorithm: alg,
     keys,
     extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      new x.BasicConstraintsExtension(true, undefined, true),
+      new x.KeyUsagesExtension(x.KeyUsageFlags.keyCertSign | x.KeyUsageFlags.cRLSign | x.KeyUsageFlags.digitalSignature, true),
+      await x.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
   return { cert: cert.toString("pem"), key: await keyPem(keys.privateKey) };
@@ -87,26 +97,27 @@ interface LeafOptions {
 
 /** Issues a leaf certificate signed by the CA. */
 export async function issueCertificate(ca: KeyPair, opts: LeafOptions): Promise<KeyPair> {
+  const x = await x509();
   const keys = await newKeys();
-  const caCert = new x509.X509Certificate(ca.cert);
+  const caCert = new x.X509Certificate(ca.cert);
   const caKey = await importKey(ca.key);
   const now = Date.now();
   const subject = [
     ...(opts.organizations ?? []).map((o) => `O=${escapeDn(o)}`),
     `CN=${escapeDn(opts.commonName)}`,
   ].join(", ");
-  const extensions: x509.Extension[] = [
-    new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-    new x509.ExtendedKeyUsageExtension([opts.server ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
-    await x509.AuthorityKeyIdentifierExtension.create(caCert),
+  const extensions: InstanceType<X509["Extension"]>[] = [
+    new x.BasicConstraintsExtension(false, undefined, true),
+    new x.KeyUsagesExtension(x.KeyUsageFlags.digitalSignature | x.KeyUsageFlags.keyEncipherment, true),
+    new x.ExtendedKeyUsageExtension([opts.server ? x.ExtendedKeyUsage.serverAuth : x.ExtendedKeyUsage.clientAuth]),
+    await x.AuthorityKeyIdentifierExtension.create(caCert),
   ];
   const names = [
     ...(opts.dnsNames ?? []).map((value) => ({ type: "dns" as const, value })),
     ...(opts.ips ?? []).map((value) => ({ type: "ip" as const, value })),
   ];
-  if (names.length) extensions.push(new x509.SubjectAlternativeNameExtension(names));
-  const cert = await x509.X509CertificateGenerator.create({
+  if (names.length) extensions.push(new x.SubjectAlternativeNameExtension(names));
+  const cert = await x.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject,
     issuer: caCert.subject,

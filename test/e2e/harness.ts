@@ -37,7 +37,7 @@ export interface Cluster {
 function startProcess(dataDir: string, port: number): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(
     process.execPath,
-    [join(root, "bin/tskube.mjs"), "server", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", "--disable-agent"],
+    ["--max-semi-space-size=2", join(root, "bin/tskube.mjs"), "server", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", "--disable-agent"],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TSKUBE_LOG: process.env.TSKUBE_LOG ?? "warn" } },
   );
   return new Promise((resolveStart, reject) => {
