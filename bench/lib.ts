@@ -26,8 +26,8 @@ export interface ServerProc {
 export function startServer(dataDir?: string, keep = false): Promise<ServerProc> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "tskube-bench-"));
   const t0 = performance.now();
-  const proc = spawn(process.execPath, ["--max-semi-space-size=2", join(root, "bin/tskube.mjs"), "server", "--data-dir", dir, "--https-listen-port", "0", "--bind-address", "127.0.0.1", "--disable-agent"], {
-    stdio: ["ignore", "pipe", "inherit"],
+  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []), "--max-semi-space-size=2", join(root, "bin/tskube.mjs"), "server", "--data-dir", dir, "--https-listen-port", "0", "--bind-address", "127.0.0.1", "--disable-agent"], {
+    stdio: ["ignore", "pipe", process.env.BENCH_SERVER_STDERR ? "inherit" : "ignore"],
     env: { ...process.env, TSKUBE_LOG: "warn" },
   });
   return new Promise((ok, fail) => {
