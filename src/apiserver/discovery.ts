@@ -4,7 +4,7 @@
  * (apidiscovery.k8s.io v2 and v2beta1) kubectl prefers, each with an ETag.
  */
 import { createHash } from "node:crypto";
-import { groupVersion, preferredVersion, resources, type ResourceInfo } from "../api/resources.ts";
+import { preferredVersion, resources, type ResourceInfo } from "../api/resources.ts";
 
 /** A serialised document and its ETag. */
 export interface Doc {
@@ -176,5 +176,3 @@ export function aggregatedVersion(accept: string | undefined): "v2" | "v2beta1" 
   }
   return undefined;
 }
-
-export { groupVersion };

@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { groupVersion, type ResourceInfo } from "../api/resources.ts";
 import type { KObject } from "../api/types.ts";
 import { badRequest, methodNotAllowed, StatusError } from "../machinery/errors.ts";
-import { decodeBody, negotiate, readBody, sendObject, type Representation } from "./http.ts";
+import { decodeBody, decodeBodyChecked, readBody, sendObject, type Representation } from "./http.ts";
 import { createObject, parseDryRun } from "./registry/create.ts";
 import { checkDeleteOptions, deleteObject, type DeleteOptions } from "./registry/delete.ts";
 import { getObject, listObjects, type ListQuery } from "./registry/read.ts";
@@ -80,8 +80,21 @@ export function respondObject(ctx: RequestContext, code: number, obj: KObject): 
   } else sendObject(ctx.res, code, obj, rep);
 }
 
-async function readJsonBody(ctx: RequestContext): Promise<unknown> {
-  return decodeBody(await readBody(ctx.req), ctx.req.headers["content-type"]);
+/**
+ * Reads and decodes a write's body; repeated keys fail the request under
+ * fieldValidation=Strict and become warnings under Warn, as upstream.
+ */
+export async function readObjectBody(ctx: RequestContext, opts: WriteOptions): Promise<unknown> {
+  const { value, duplicates } = decodeBodyChecked(await readBody(ctx.req), ctx.req.headers["content-type"]);
+  if (duplicates.length && opts.fieldValidation !== "Ignore") {
+    const msgs = duplicates.map((d) => `duplicate field "${d}"`);
+    if (opts.fieldValidation === "Strict") {
+      const { kind, version } = ctx.resource;
+      throw badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: strict decoding error: ${msgs.join(", ")}`);
+    }
+    opts.warnings.push(...msgs);
+  }
+  return value;
 }
 
 async function handleList(ctx: RequestContext): Promise<void> {
@@ -111,7 +124,7 @@ async function handleList(ctx: RequestContext): Promise<void> {
 
 async function handleWatch(ctx: RequestContext): Promise<void> {
   const q = ctx.query;
-  let name = ctx.info.name || undefined;
+  const name = ctx.info.name || undefined;
   const sie = boolParam(q, "sendInitialEvents");
   await serveWatch(
     ctx.reg,
@@ -133,7 +146,6 @@ async function handleWatch(ctx: RequestContext): Promise<void> {
     ctx.res,
     ctx.stopSignal,
   );
-  name = undefined;
 }
 
 /** DeleteOptions from the body (if any) and the query, query winning as upstream does for set fields. */
@@ -221,13 +233,13 @@ export async function handleResource(ctx: RequestContext): Promise<void> {
     case "create": {
       if (info.name) throw methodNotAllowed("create", { group: resource.group, resource: resource.plural });
       const opts = writeOptions(ctx);
-      const obj = await createObject(reg, resource, info.namespace, await readJsonBody(ctx), opts);
+      const obj = await createObject(reg, resource, info.namespace, await readObjectBody(ctx, opts), opts);
       respondObject(ctx, 201, obj);
       return;
     }
     case "update": {
       const opts = writeOptions(ctx);
-      const out = await updateObject(reg, resource, info.namespace, info.name, await readJsonBody(ctx), "", opts);
+      const out = await updateObject(reg, resource, info.namespace, info.name, await readObjectBody(ctx, opts), "", opts);
       respondObject(ctx, out.created ? 201 : 200, out.obj);
       return;
     }
@@ -235,7 +247,7 @@ export async function handleResource(ctx: RequestContext): Promise<void> {
       const type = patchTypeOf(ctx.req.headers["content-type"] ?? "");
       if (!type) throw unsupportedPatch(ctx.req.headers["content-type"]);
       const opts = writeOptions(ctx);
-      const obj = await patchObject(reg, resource, info.namespace, info.name, type, await readJsonBody(ctx), "", opts);
+      const obj = await patchObject(reg, resource, info.namespace, info.name, type, await readObjectBody(ctx, opts), "", opts);
       respondObject(ctx, 200, obj);
       return;
     }
@@ -260,5 +272,3 @@ export function unsupportedPatch(ct: string | undefined): StatusError {
     `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${ct ?? "none"})`,
   );
 }
-
-export { negotiate };

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { findDuplicateKeys } from "../machinery/duplicatekeys.ts";
 import { badRequest, StatusError, toStatusError } from "../machinery/errors.ts";
 
 /** Request bodies larger than this get 413 (upstream's limit is 3 MiB). */
@@ -46,6 +47,28 @@ const jsonTypes = new Set([
   "application/merge-patch+json",
   "application/strategic-merge-patch+json",
 ]);
+
+/** A decoded body plus the paths of keys it repeated (the last occurrence wins). */
+export interface DecodedBody {
+  value: unknown;
+  duplicates: string[];
+}
+
+/** Like decodeBody, also reporting duplicate keys for `fieldValidation`. */
+export function decodeBodyChecked(buf: Buffer, contentType: string | undefined): DecodedBody {
+  const ct = (contentType ?? "application/json").split(";")[0].trim().toLowerCase();
+  if (ct === "application/yaml" || ct === "application/apply-patch+yaml") {
+    try {
+      return { value: decodeBody(buf, contentType), duplicates: [] };
+    } catch (err) {
+      if (!/must be unique/i.test((err as Error).message)) throw err;
+      const value = parseYaml(buf.toString("utf8"), { maxAliasCount: 100, uniqueKeys: false });
+      return { value, duplicates: [(err as Error).message.split("\n")[0]] };
+    }
+  }
+  const value = decodeBody(buf, contentType);
+  return { value, duplicates: value !== null && typeof value === "object" ? findDuplicateKeys(buf.toString("utf8")) : [] };
+}
 
 /**
  * Decodes a request body per its Content-Type (JSON, or YAML for

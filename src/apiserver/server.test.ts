@@ -127,6 +127,22 @@ describe("apiserver over HTTPS", () => {
     assert.equal(yaml.status, 201, yaml.body);
   });
 
+  it("applies fieldValidation to unknown and duplicate fields", async () => {
+    const body = '{"metadata":{"name":"dup"},"data":{"a":"1"},"data":{"a":"2"},"dataa":{}}';
+    const strict = await call("POST", "/api/v1/namespaces/default/configmaps?fieldValidation=Strict", body);
+    assert.equal(strict.status, 400);
+    assert.match(JSON.parse(strict.body).message, /strict decoding error: duplicate field "data"/);
+    const warn = await call("POST", "/api/v1/namespaces/default/configmaps", body);
+    assert.equal(warn.status, 201);
+    const warnings = String(warn.headers.warning);
+    assert.match(warnings, /duplicate field \\"data\\"/);
+    assert.match(warnings, /unknown field \\"dataa\\"/);
+    assert.deepEqual(JSON.parse(warn.body).data, { a: "2" });
+    const ignore = await call("PUT", "/api/v1/namespaces/default/configmaps/dup?fieldValidation=Ignore", body);
+    assert.equal(ignore.status, 200);
+    assert.equal(ignore.headers.warning, undefined);
+  });
+
   it("serves aggregated discovery with its content type and honours ETags", async () => {
     const accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
     const agg = await call("GET", "/apis", undefined, { Accept: accept });

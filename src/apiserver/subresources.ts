@@ -7,12 +7,12 @@
  */
 import { findResource, type ResourceInfo } from "../api/resources.ts";
 import type { KObject } from "../api/types.ts";
-import { badRequest, conflict, methodNotAllowed, notFound, StatusError } from "../machinery/errors.ts";
+import { badRequest, conflict, methodNotAllowed, StatusError } from "../machinery/errors.ts";
 import { applyMergePatch } from "../machinery/mergepatch.ts";
 import { applyJsonPatch } from "../machinery/jsonpatch.ts";
 import { selectorFromLabelSelector } from "../machinery/labels.ts";
 import type { RequestContext } from "./handlers.ts";
-import { deleteOptions, respondObject, unsupportedPatch, writeOptions } from "./handlers.ts";
+import { deleteOptions, readObjectBody, respondObject, unsupportedPatch, writeOptions } from "./handlers.ts";
 import { decodeBody, readBody, sendObject } from "./http.ts";
 import { deleteObject } from "./registry/delete.ts";
 import { getObject } from "./registry/read.ts";
@@ -25,7 +25,7 @@ async function body(ctx: RequestContext): Promise<unknown> {
   return decodeBody(await readBody(ctx.req), ctx.req.headers["content-type"]);
 }
 
-function notServed(ctx: RequestContext): StatusError {
+function notServed(): StatusError {
   return new StatusError("NotFound", "the server could not find the requested resource");
 }
 
@@ -36,14 +36,16 @@ async function handleStatus(ctx: RequestContext): Promise<void> {
       respondObject(ctx, 200, await getObject(reg, resource, info.namespace, info.name));
       return;
     case "update": {
-      const out = await updateObject(reg, resource, info.namespace, info.name, await body(ctx), "status", writeOptions(ctx));
+      const opts = writeOptions(ctx);
+      const out = await updateObject(reg, resource, info.namespace, info.name, await readObjectBody(ctx, opts), "status", opts);
       respondObject(ctx, 200, out.obj);
       return;
     }
     case "patch": {
       const type = patchTypeOf(ctx.req.headers["content-type"] ?? "");
       if (!type) throw unsupportedPatch(ctx.req.headers["content-type"]);
-      const obj = await patchObject(reg, resource, info.namespace, info.name, type, await body(ctx), "status", writeOptions(ctx));
+      const opts = writeOptions(ctx);
+      const obj = await patchObject(reg, resource, info.namespace, info.name, type, await readObjectBody(ctx, opts), "status", opts);
       respondObject(ctx, 200, obj);
       return;
     }
@@ -194,7 +196,7 @@ async function deleteOptionsFromEviction(ctx: RequestContext, ev: KObject): Prom
 export async function handleSubresource(ctx: RequestContext): Promise<void> {
   const { info, resource } = ctx;
   const sub = info.subresource;
-  if (!resource.subresources.includes(sub as ResourceInfo["subresources"][number])) throw notServed(ctx);
+  if (!resource.subresources.includes(sub as ResourceInfo["subresources"][number])) throw notServed();
   switch (sub) {
     case "status":
       await handleStatus(ctx);
@@ -220,5 +222,3 @@ export async function handleSubresource(ctx: RequestContext): Promise<void> {
     }
   }
 }
-
-export { notFound };

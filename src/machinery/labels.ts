@@ -6,87 +6,12 @@
  * and the label key / value syntax checks with upstream's messages.
  */
 import { badRequest, fieldErr, fieldErrorString } from "./errors.ts";
+import { isQualifiedName, isValidLabelValue, validateLabels } from "./validation.ts";
 import type { FieldError } from "./errors.ts";
 import type { LabelSelector } from "../api/types.ts";
 
-// ---------------------------------------------------------------------------
-// Key and value syntax (k8s.io/apimachinery/pkg/util/validation)
-
-const qualifiedNameFmt = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
-const qualifiedNameRe = new RegExp(`^${qualifiedNameFmt}$`);
-const qualifiedNameErrMsg =
-  "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const labelValueFmt = `(${qualifiedNameFmt})?`;
-const labelValueRe = new RegExp(`^${labelValueFmt}$`);
-const labelValueErrMsg =
-  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
-const dns1123LabelFmt = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
-const dns1123SubdomainFmt = `${dns1123LabelFmt}(\\.${dns1123LabelFmt})*`;
-const dns1123SubdomainRe = new RegExp(`^${dns1123SubdomainFmt}$`);
-const dns1123SubdomainErrMsg =
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character";
-
-/** Upstream's RegexError text: `msg (e.g. 'a',  or 'b', regex used for validation is '...')`. */
-export function regexError(msg: string, fmt: string, ...examples: string[]): string {
-  if (examples.length === 0) return `${msg} (regex used for validation is '${fmt}')`;
-  return `${msg} (e.g. ${examples.map((e) => `'${e}', `).join(" or ")}regex used for validation is '${fmt}')`;
-}
-
-function maxLenError(n: number): string {
-  return `must be no more than ${n} characters`;
-}
-
-/** IsDNS1123Subdomain: the messages for an invalid subdomain (empty when valid). */
-export function isDNS1123Subdomain(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > 253) errs.push(maxLenError(253));
-  if (!dns1123SubdomainRe.test(value)) errs.push(regexError(dns1123SubdomainErrMsg, dns1123SubdomainFmt, "example.com"));
-  return errs;
-}
-
-/** IsQualifiedName: `[prefix/]name` as label and annotation keys use it; empty when valid. */
-export function isQualifiedName(value: string): string[] {
-  const errs: string[] = [];
-  const parts = value.split("/");
-  let name: string;
-  if (parts.length === 1) {
-    name = parts[0];
-  } else if (parts.length === 2) {
-    const prefix = parts[0];
-    name = parts[1];
-    if (prefix.length === 0) errs.push("prefix part must be non-empty");
-    else for (const m of isDNS1123Subdomain(prefix)) errs.push(`prefix part ${m}`);
-  } else {
-    return [
-      `a qualified name ${regexError(qualifiedNameErrMsg, qualifiedNameFmt, "MyName", "my.name", "123-abc")}` +
-        " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
-    ];
-  }
-  if (name.length === 0) errs.push("name part must be non-empty");
-  else if (name.length > 63) errs.push(`name part ${maxLenError(63)}`);
-  if (!qualifiedNameRe.test(name)) {
-    errs.push(`name part ${regexError(qualifiedNameErrMsg, qualifiedNameFmt, "MyName", "my.name", "123-abc")}`);
-  }
-  return errs;
-}
-
-/** IsValidLabelValue: empty when `value` is a valid label value. */
-export function isValidLabelValue(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > 63) errs.push(maxLenError(63));
-  if (!labelValueRe.test(value)) errs.push(regexError(labelValueErrMsg, labelValueFmt, "MyValue", "my_value", "12345"));
-  return errs;
-}
-
-/** ValidateLabels: every key a qualified name, every value a label value; errors at `fieldPath`. */
-export function validateLabels(labels: Record<string, string> | undefined, fieldPath: string): FieldError[] {
-  const errs: FieldError[] = [];
-  for (const [k, v] of Object.entries(labels ?? {})) {
-    for (const m of isQualifiedName(k)) errs.push(fieldErr.invalid(fieldPath, k, m));
-    for (const m of isValidLabelValue(v)) errs.push(fieldErr.invalid(fieldPath, v, m));
-  }
-  return errs;
-}
+// Key and value syntax checks live in validation.ts; re-exported for callers of this module.
+export { isDNS1123Subdomain, isQualifiedName, isValidLabelValue, regexError, validateLabels } from "./validation.ts";
 
 // ---------------------------------------------------------------------------
 // Requirements and selectors

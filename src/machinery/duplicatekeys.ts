@@ -1,0 +1,74 @@
+/**
+ * Duplicate-key detection in JSON text. JSON.parse keeps the last of repeated
+ * keys silently; `fieldValidation` must report them (`duplicate field
+ * "spec.replicas"`). This scanner walks already-valid JSON once, tracking the
+ * keys of each open object, and returns the dotted paths of repeated keys.
+ * Call it only on text JSON.parse accepted: it does not validate.
+ */
+
+interface Frame {
+  keys: Set<string> | undefined;
+  path: string;
+  index: number;
+  isArray: boolean;
+}
+
+function skipString(text: string, i: number): number {
+  for (let j = i + 1; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c === 92) j++;
+    else if (c === 34) return j + 1;
+  }
+  return text.length;
+}
+
+function childPath(f: Frame, key: string): string {
+  return f.path ? `${f.path}.${key}` : key;
+}
+
+/** Dotted paths (`a.b[0].c`) of keys that occur more than once in the same object. */
+export function findDuplicateKeys(text: string): string[] {
+  const out: string[] = [];
+  const stack: Frame[] = [];
+  let pendingPath = "";
+  let expectKey = false;
+  for (let i = 0; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    if (c === 123 /* { */) {
+      stack.push({ keys: undefined, path: pendingPath, index: 0, isArray: false });
+      expectKey = true;
+      i++;
+    } else if (c === 91 /* [ */) {
+      stack.push({ keys: undefined, path: pendingPath, index: 0, isArray: true });
+      pendingPath = `${pendingPath}[0]`;
+      expectKey = false;
+      i++;
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      stack.pop();
+      i++;
+    } else if (c === 44 /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.isArray) {
+        top.index++;
+        pendingPath = `${top.path}[${top.index}]`;
+      } else expectKey = true;
+      i++;
+    } else if (c === 34 /* " */) {
+      const end = skipString(text, i);
+      const top = stack[stack.length - 1];
+      if (expectKey && top && !top.isArray) {
+        const raw = text.slice(i + 1, end - 1);
+        const key = raw.includes("\\") ? (JSON.parse(text.slice(i, end)) as string) : raw;
+        top.keys ??= new Set();
+        if (top.keys.has(key)) out.push(childPath(top, key));
+        else top.keys.add(key);
+        pendingPath = childPath(top, key);
+        expectKey = false;
+      }
+      i = end;
+    } else {
+      i++;
+    }
+  }
+  return out;
+}
