@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openEmbeddedStore } from "../storage/index.ts";
 import type { Store } from "../storage/types.ts";
-import { ensurePki, type ClusterPki } from "./certs.ts";
+import { ensurePki, type ClusterPki } from "../machinery/certs.ts";
 import { startApiServer, type ApiServer } from "./server.ts";
 
 interface Reply {

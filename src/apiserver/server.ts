@@ -12,7 +12,7 @@ import type { KObject } from "../api/types.ts";
 import { StatusError } from "../machinery/errors.ts";
 import type { Store } from "../storage/types.ts";
 import { bootstrap } from "./bootstrap.ts";
-import type { KeyPair } from "./certs.ts";
+import type { KeyPair } from "../machinery/certs.ts";
 import { aggregatedVersion, buildDiscovery, type Doc } from "./discovery.ts";
 import { handleResource, type RequestContext } from "./handlers.ts";
 import { decodeBody, negotiate, readBody, sendError, sendJson } from "./http.ts";

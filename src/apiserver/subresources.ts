@@ -16,7 +16,7 @@ import { deleteOptions, readObjectBody, respondObject, unsupportedPatch, writeOp
 import { decodeBody, readBody, sendObject } from "./http.ts";
 import { deleteObject } from "./registry/delete.ts";
 import { getObject } from "./registry/read.ts";
-import { patchObject, patchTypeOf, updateObject } from "./registry/update.ts";
+import { bindPodToNode, patchObject, patchTypeOf, updateObject } from "./registry/update.ts";
 import { nowTimestamp } from "./registry/objects.ts";
 
 const pdbs = findResource("policy", "v1", "poddisruptionbudgets")!;
@@ -119,7 +119,7 @@ async function handleScale(ctx: RequestContext): Promise<void> {
   throw conflict(qr, info.name, "the object is changing too fast; try again");
 }
 
-/** Binds a pod to a node (pods/binding and the bindings collection). */
+/** Binds a pod to a node (pods/binding and the bindings collection), then marks it scheduled. */
 export async function bindPod(ctx: RequestContext, podName: string, binding: KObject): Promise<void> {
   const { reg, info } = ctx;
   const pods = findResource("", "v1", "pods")!;
@@ -127,31 +127,20 @@ export async function bindPod(ctx: RequestContext, podName: string, binding: KOb
   if (!target?.name) throw badRequest("Binding.target.name is required");
   if (target.kind && target.kind !== "Node") throw badRequest(`Binding.target.kind must be Node, got ${target.kind}`);
   const opts = writeOptions(ctx);
-  for (let attempt = 0; attempt < 16; attempt++) {
-    const pod = await getObject(reg, pods, info.namespace, podName);
-    if (pod.metadata.deletionTimestamp) throw conflict({ group: "", resource: "pods" }, podName, "pod is being deleted, cannot be assigned to a host");
-    if (pod.spec?.nodeName) {
-      throw conflict({ group: "", resource: "pods/binding" }, podName, `pod ${podName} is already assigned to node "${pod.spec.nodeName}"`);
-    }
-    if (binding.metadata?.uid && binding.metadata.uid !== pod.metadata.uid) {
-      throw conflict({ group: "", resource: "pods/binding" }, podName, "Precondition failed: UID in precondition does not match");
-    }
-    const next: KObject = structuredClone(pod);
-    next.spec.nodeName = target.name;
-    if (binding.metadata?.annotations) next.metadata.annotations = { ...(next.metadata.annotations ?? {}), ...binding.metadata.annotations };
-    try {
-      const updated = await updateObject(reg, pods, info.namespace, podName, next, "", opts);
-      const conds = (updated.obj.status?.conditions ?? []).filter((c: { type: string }) => c.type !== "PodScheduled");
-      conds.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: nowTimestamp() });
-      await updateObject(reg, pods, info.namespace, podName, { ...updated.obj, status: { ...updated.obj.status, conditions: conds } }, "status", opts);
-      sendObject(ctx.res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, ctx.rep);
-      return;
-    } catch (err) {
-      if (err instanceof StatusError && err.reason === "Conflict") continue;
-      throw err;
-    }
+  const bound = await bindPodToNode(reg, pods, info.namespace, podName, target.name, binding.metadata?.annotations, binding.metadata?.uid, opts);
+  if (!opts.dryRun) {
+    await patchObject(
+      reg,
+      pods,
+      info.namespace,
+      podName,
+      "strategic",
+      { status: { conditions: [{ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: nowTimestamp() }] } },
+      "status",
+      { ...opts, warnings: [] },
+    );
   }
-  throw conflict({ group: "", resource: "pods/binding" }, podName, "the pod is changing too fast; try again");
+  sendObject(ctx.res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201, details: { name: bound.metadata.name, kind: "pods" } }, ctx.rep);
 }
 
 async function handleEviction(ctx: RequestContext): Promise<void> {

@@ -2,12 +2,14 @@
  * The tskube command: dispatches sub-commands (server, version, help).
  */
 import { runServer, serverUsage } from "./server.ts";
+import { runSimNodes, simNodesUsage } from "./simnodes.ts";
 import { kubeVersion } from "../apiserver/server.ts";
 
 const usage = `tskube: a lightweight Kubernetes
 
 Usage:
-  tskube server [flags]   run the control plane (see: tskube server --help)
+  tskube server [flags]     run the control plane (see: tskube server --help)
+  tskube sim-nodes [flags]  run simulated nodes against a cluster (see: tskube sim-nodes --help)
   tskube version          print the version
   tskube help             print this help
 `;
@@ -22,6 +24,13 @@ export async function main(argv: string[]): Promise<void> {
         return;
       }
       await runServer(rest);
+      return;
+    case "sim-nodes":
+      if (rest.includes("--help") || rest.includes("-h")) {
+        process.stdout.write(simNodesUsage);
+        return;
+      }
+      await runSimNodes(rest);
       return;
     case "version":
     case "--version":

@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ensurePki, servingAddresses } from "../apiserver/certs.ts";
+import { ensurePki, servingAddresses } from "../machinery/certs.ts";
 import { firstServiceIp, parseCidr, PortAllocator } from "../apiserver/registry/allocator.ts";
 import { startApiServer } from "../apiserver/server.ts";
 import { log } from "../machinery/log.ts";

@@ -7,7 +7,7 @@
 import type { ResourceInfo } from "../../api/resources.ts";
 import type { KObject } from "../../api/types.ts";
 import { validateStatusUpdate, validateUpdate } from "../../api/validation/index.ts";
-import { conflict, invalid, notFound, StatusError } from "../../machinery/errors.ts";
+import { conflict, invalid, notFound, StatusError, type FieldError } from "../../machinery/errors.ts";
 import { applyJsonPatch } from "../../machinery/jsonpatch.ts";
 import { applyMergePatch } from "../../machinery/mergepatch.ts";
 import { applyStrategicMergePatch } from "../../machinery/strategicpatch.ts";
@@ -78,6 +78,7 @@ async function guaranteedUpdate(
   opts: WriteOptions,
   produce: Produce,
   onMissing: () => Promise<UpdateOutcome>,
+  validate: (desired: KObject, current: KObject) => FieldError[] = (d, c) => validateUpdate(info, d, c),
 ): Promise<UpdateOutcome> {
   const key = objectKey(info, namespace, name);
   const qr = { group: info.group, resource: info.plural };
@@ -103,7 +104,7 @@ async function guaranteedUpdate(
         else desired.status = clone(current.status);
       }
       keepServerMeta(desired, current, info);
-      defaultAndValidate(info, desired, () => validateUpdate(info, desired, current));
+      defaultAndValidate(info, desired, () => validate(desired, current));
     }
     let alloc: Allocation | undefined;
     if (info.kind === "Service" && !status) {
@@ -224,4 +225,47 @@ function patchSetsResourceVersion(patch: unknown): boolean {
   }
   const meta = (patch as { metadata?: { resourceVersion?: unknown } } | null)?.metadata;
   return meta !== null && typeof meta === "object" && meta.resourceVersion !== undefined;
+}
+
+/**
+ * The pods/binding write: sets spec.nodeName (which ordinary pod updates may
+ * not change) and the binding's annotations, then marks the pod scheduled.
+ * Conflicts (409) when the pod is already bound, being deleted, or its uid
+ * differs from `uid`.
+ */
+export async function bindPodToNode(
+  reg: Registry,
+  info: ResourceInfo,
+  namespace: string,
+  name: string,
+  node: string,
+  annotations: Record<string, string> | undefined,
+  uid: string | undefined,
+  opts: WriteOptions,
+): Promise<KObject> {
+  const qr = { group: "", resource: "pods/binding" };
+  const out = await guaranteedUpdate(
+    reg,
+    info,
+    namespace,
+    name,
+    false,
+    opts,
+    (pod) => {
+      if (pod.metadata.deletionTimestamp) throw conflict({ group: "", resource: "pods" }, name, "pod is being deleted, cannot be assigned to a host");
+      if (pod.spec?.nodeName) throw conflict(qr, name, `pod ${name} is already assigned to node "${pod.spec.nodeName}"`);
+      if (uid && uid !== pod.metadata.uid) throw conflict(qr, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid}`);
+      pod.spec.nodeName = node;
+      if (annotations) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), ...annotations };
+      return pod;
+    },
+    async () => {
+      throw notFound({ group: "", resource: "pods" }, name);
+    },
+    (desired, current) => {
+      const { nodeName: _n, ...rest } = desired.spec;
+      return validateUpdate(info, { ...desired, spec: { ...rest, nodeName: current.spec?.nodeName } }, current);
+    },
+  );
+  return out.obj;
 }

@@ -168,6 +168,16 @@ function coversAll(certPem: string, ips: string[], dnsNames: string[]): boolean 
 }
 
 /**
+ * A throwaway self-signed serving certificate (its own one-off CA), as
+ * components use for their health and metrics ports when given none.
+ */
+export async function selfSignedServing(commonName: string): Promise<{ ca: KeyPair; serving: KeyPair }> {
+  const ca = await createCa();
+  const serving = await issueCertificate(ca, { commonName, dnsNames: ["localhost"], ips: ["127.0.0.1"], server: true });
+  return { ca, serving };
+}
+
+/**
  * Loads the cluster PKI from `dir`, creating whatever is missing. The serving
  * certificate is re-issued when it does not cover `ips`/`dnsNames` any more.
  */
