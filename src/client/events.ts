@@ -1,0 +1,142 @@
+/**
+ * The event recorder: records core/v1 Events about objects, asynchronously and
+ * without blocking the caller. Identical events (same involved object, type,
+ * reason, message and source) within ten minutes are aggregated by patching
+ * count and lastTimestamp of the existing Event, as upstream's correlator does.
+ * Failures are logged and dropped; the pending queue is bounded.
+ */
+import type { KObject } from "../api/types.ts";
+import { log as rootLog } from "../machinery/log.ts";
+import { isNotFound, type ApiClient, type ResourceClient } from "./rest.ts";
+
+const log = rootLog.child("events");
+
+/** Window within which identical events are aggregated. */
+const aggregateWindowMs = 10 * 60 * 1000;
+/** Pending events beyond this are dropped. */
+const maxPending = 1000;
+/** Remembered events (oldest evicted first). */
+const maxRemembered = 4096;
+
+interface Pending {
+  key: string;
+  obj: KObject;
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+  at: Date;
+}
+
+interface Seen {
+  namespace: string;
+  name: string;
+  count: number;
+  last: number;
+}
+
+let sequence = 0;
+
+/** Upstream-like event name: `<object>.<hex nanosecond timestamp>` (unique within the process). */
+function eventName(objName: string, at: Date): string {
+  const ns = BigInt(at.getTime()) * 1_000_000n + BigInt(sequence++ % 1_000_000);
+  return `${objName}.${ns.toString(16)}`;
+}
+
+export class EventRecorder {
+  readonly #events: ResourceClient;
+  readonly #source: { component: string; host?: string };
+  readonly #queue: Pending[] = [];
+  readonly #seen = new Map<string, Seen>();
+  #running: Promise<void> | undefined;
+
+  constructor(client: ApiClient, source: { component: string; host?: string }) {
+    this.#events = client.for("v1", "Event");
+    this.#source = source;
+  }
+
+  /**
+   * Records an event about `obj` (in its namespace; "default" for
+   * cluster-scoped objects). Returns at once; the write happens in the
+   * background. Dropped (with a log line) when too many are pending.
+   */
+  event(obj: KObject, type: "Normal" | "Warning", reason: string, message: string): void {
+    if (this.#queue.length >= maxPending) {
+      log.warn("event queue full, dropping event", { reason, object: obj.metadata?.name });
+      return;
+    }
+    const io = involvedObject(obj);
+    const key = JSON.stringify([io.apiVersion, io.kind, io.namespace, io.name, io.uid, type, reason, message, this.#source.component, this.#source.host ?? ""]);
+    this.#queue.push({ key, obj, type, reason, message, at: new Date() });
+    this.#running ??= this.#drain().finally(() => (this.#running = undefined));
+  }
+
+  /** Resolves once every event recorded so far has been written (or dropped). */
+  async flush(): Promise<void> {
+    while (this.#running) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    for (let p = this.#queue.shift(); p; p = this.#queue.shift()) {
+      try {
+        await this.#write(p);
+      } catch (err) {
+        log.warn("could not write event", { reason: p.reason, object: p.obj.metadata?.name, error: String((err as Error)?.message ?? err) });
+      }
+    }
+  }
+
+  async #write(p: Pending): Promise<void> {
+    const now = p.at.getTime();
+    const ts = p.at.toISOString().replace(/\.\d+Z$/, "Z");
+    const prev = this.#seen.get(p.key);
+    if (prev && now - prev.last < aggregateWindowMs) {
+      try {
+        await this.#events.patch(prev.namespace, prev.name, "merge", { count: prev.count + 1, lastTimestamp: ts });
+        prev.count++;
+        prev.last = now;
+        this.#remember(p.key, prev);
+        return;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+    const io = involvedObject(p.obj);
+    const namespace = io.namespace || "default";
+    const name = eventName(p.obj.metadata?.name ?? "unknown", p.at);
+    const ev: KObject = {
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name, namespace },
+      involvedObject: io,
+      reason: p.reason,
+      message: p.message,
+      type: p.type,
+      source: this.#source.host ? { component: this.#source.component, host: this.#source.host } : { component: this.#source.component },
+      firstTimestamp: ts,
+      lastTimestamp: ts,
+      count: 1,
+      reportingComponent: this.#source.component,
+      reportingInstance: this.#source.host ?? "",
+    };
+    await this.#events.create(namespace, ev);
+    this.#remember(p.key, { namespace, name, count: 1, last: now });
+  }
+
+  #remember(key: string, s: Seen): void {
+    this.#seen.delete(key);
+    this.#seen.set(key, s);
+    if (this.#seen.size > maxRemembered) this.#seen.delete(this.#seen.keys().next().value!);
+  }
+}
+
+function involvedObject(obj: KObject): Record<string, string> {
+  const m = obj.metadata ?? {};
+  const io: Record<string, string> = {};
+  if (obj.kind) io.kind = obj.kind;
+  if (obj.apiVersion) io.apiVersion = obj.apiVersion;
+  if (m.name) io.name = m.name;
+  if (m.namespace) io.namespace = m.namespace;
+  if (m.uid) io.uid = m.uid;
+  if (m.resourceVersion) io.resourceVersion = m.resourceVersion;
+  return io;
+}
