@@ -16,7 +16,7 @@ import { deleteOptions, readObjectBody, respondObject, unsupportedPatch, writeOp
 import { decodeBody, readBody, sendObject } from "./http.ts";
 import { deleteObject } from "./registry/delete.ts";
 import { getObject } from "./registry/read.ts";
-import { bindPodToNode, patchObject, patchTypeOf, updateObject } from "./registry/update.ts";
+import { bindPodToNode, finalizeNamespace, patchObject, patchTypeOf, updateObject } from "./registry/update.ts";
 import { nowTimestamp } from "./registry/objects.ts";
 
 const pdbs = findResource("policy", "v1", "poddisruptionbudgets")!;
@@ -200,6 +200,12 @@ export async function handleSubresource(ctx: RequestContext): Promise<void> {
     case "eviction":
       await handleEviction(ctx);
       return;
+    case "finalize": {
+      if (info.verb !== "update") throw methodNotAllowed(info.verb, { group: "", resource: "namespaces/finalize" });
+      const opts = writeOptions(ctx);
+      respondObject(ctx, 200, await finalizeNamespace(ctx.reg, resource, info.name, await readObjectBody(ctx, opts), opts));
+      return;
+    }
     default: {
       if (resource.kind === "Pod" || resource.kind === "Node") {
         const obj = await getObject(ctx.reg, resource, info.namespace, info.name);

@@ -15,12 +15,13 @@ import { createObject } from "./create.ts";
 import { deleteObject } from "./delete.ts";
 import { getObject, listObjects } from "./read.ts";
 import { Registry, type WriteOptions } from "./registry.ts";
-import { patchObject, updateObject } from "./update.ts";
+import { bindPodToNode, finalizeNamespace, patchObject, updateObject } from "./update.ts";
 
 const ns = findResource("", "v1", "namespaces")!;
 const cms = findResource("", "v1", "configmaps")!;
 const deps = findResource("apps", "v1", "deployments")!;
 const svcs = findResource("", "v1", "services")!;
+const pods = findResource("", "v1", "pods")!;
 
 const w = (extra: Partial<WriteOptions> = {}): WriteOptions => ({ dryRun: false, fieldValidation: "Strict", warnings: [], ...extra });
 
@@ -183,5 +184,29 @@ describe("registry", () => {
     await deleteObject(reg, svcs, "t", "s", { dryRun: false });
     const again = await createObject(reg, svcs, "t", { metadata: { name: "s3" }, spec: { clusterIP: s.spec.clusterIP, ports: [{ port: 80 }] } }, w());
     assert.equal(again.spec.clusterIP, s.spec.clusterIP);
+  });
+
+  it("finalizes terminating namespaces only through the finalize subresource", async () => {
+    await createObject(reg, ns, "", { metadata: { name: "fin" } }, w());
+    const marked = await deleteObject(reg, ns, "", "fin", { dryRun: false });
+    assert.equal(marked.deleted, false);
+    assert.equal(marked.obj.status.phase, "Terminating");
+    assert.deepEqual(marked.obj.spec.finalizers, ["kubernetes"]);
+    const cur = await getObject(reg, ns, "", "fin");
+    cur.spec.finalizers = [];
+    const viaPut = await updateObject(reg, ns, "", "fin", cur, "", w());
+    assert.deepEqual(viaPut.obj.spec.finalizers, ["kubernetes"], "a plain update keeps spec.finalizers");
+    await finalizeNamespace(reg, ns, "fin", { metadata: { name: "fin" }, spec: { finalizers: [] } }, w());
+    await rejects(getObject(reg, ns, "", "fin"), 404);
+  });
+
+  it("binds pods once, through the binding path only", async () => {
+    await createObject(reg, pods, "t", { metadata: { name: "b" }, spec: { containers: [{ name: "c", image: "busybox" }] } }, w());
+    const cur = await getObject(reg, pods, "t", "b");
+    cur.spec.nodeName = "n1";
+    await rejects(updateObject(reg, pods, "t", "b", cur, "", w()), 422, /pod updates may not change fields/);
+    const bound = await bindPodToNode(reg, pods, "t", "b", "n1", undefined, undefined, w());
+    assert.equal(bound.spec.nodeName, "n1");
+    await rejects(bindPodToNode(reg, pods, "t", "b", "n2", undefined, undefined, w()), 409, /already assigned to node "n1"/);
   });
 });

@@ -40,6 +40,13 @@ export function patchTypeOf(contentType: string): PatchType | undefined {
 
 const maxAttempts = 16;
 
+/**
+ * What an update may change: "main" everything but status (and, for
+ * namespaces, spec.finalizers), "status" only status, "finalize" spec.finalizers
+ * of a namespace.
+ */
+type UpdateMode = "main" | "status" | "finalize";
+
 type Produce = (current: KObject) => KObject;
 
 /** Server-owned metadata that an update cannot change. */
@@ -74,7 +81,7 @@ async function guaranteedUpdate(
   info: ResourceInfo,
   namespace: string,
   name: string,
-  status: boolean,
+  mode: UpdateMode,
   opts: WriteOptions,
   produce: Produce,
   onMissing: () => Promise<UpdateOutcome>,
@@ -94,7 +101,7 @@ async function guaranteedUpdate(
     const preconditioned = rv !== undefined && rv !== "";
     next.metadata.resourceVersion = current.metadata.resourceVersion;
     let desired: KObject;
-    if (status) {
+    if (mode === "status") {
       desired = { ...clone(current), status: next.status };
       defaultAndValidate(info, desired, () => validateStatusUpdate(info, desired, current));
     } else {
@@ -104,16 +111,21 @@ async function guaranteedUpdate(
         else desired.status = clone(current.status);
       }
       keepServerMeta(desired, current, info);
+      if (info.kind === "Namespace" && mode === "main") desired.spec = { ...(desired.spec ?? {}), finalizers: current.spec?.finalizers };
       defaultAndValidate(info, desired, () => validate(desired, current));
     }
     let alloc: Allocation | undefined;
-    if (info.kind === "Service" && !status) {
+    if (info.kind === "Service" && mode !== "status") {
       const res = reg.allocators.assign(desired, current);
       if (res.errors.length) throw invalid(info.kind, info.group, name, res.errors);
       alloc = res.alloc;
     }
     if (jsonEqual(desired, current)) return { obj: current, created: false };
-    const finishing = !!desired.metadata.deletionTimestamp && !(desired.metadata.finalizers?.length) && info.kind !== "Pod";
+    const finishing =
+      !!desired.metadata.deletionTimestamp &&
+      !desired.metadata.finalizers?.length &&
+      info.kind !== "Pod" &&
+      !(info.kind === "Namespace" && desired.spec?.finalizers?.length);
     if (opts.dryRun) {
       if (alloc) reg.allocators.rollback(alloc);
       return { obj: desired, created: false };
@@ -159,7 +171,7 @@ export async function updateObject(
     info,
     namespace,
     name,
-    subresource === "status",
+    subresource === "status" ? "status" : "main",
     opts,
     () => clone(obj),
     async () => {
@@ -200,7 +212,7 @@ export async function patchObject(
     info,
     namespace,
     name,
-    subresource === "status",
+    subresource === "status" ? "status" : "main",
     opts,
     (current) => {
       const patched = applyPatch(type, current, patch, info.model);
@@ -249,7 +261,7 @@ export async function bindPodToNode(
     info,
     namespace,
     name,
-    false,
+    "main",
     opts,
     (pod) => {
       if (pod.metadata.deletionTimestamp) throw conflict({ group: "", resource: "pods" }, name, "pod is being deleted, cannot be assigned to a host");
@@ -266,6 +278,37 @@ export async function bindPodToNode(
       const { nodeName: _n, ...rest } = desired.spec;
       return validateUpdate(info, { ...desired, spec: { ...rest, nodeName: current.spec?.nodeName } }, current);
     },
+  );
+  return out.obj;
+}
+
+/**
+ * PUT namespaces/<name>/finalize: replaces spec.finalizers (which ordinary
+ * updates cannot change). A terminating namespace left without finalizers
+ * of either kind is removed.
+ */
+export async function finalizeNamespace(reg: Registry, info: ResourceInfo, name: string, body: unknown, opts: WriteOptions): Promise<KObject> {
+  const ns = checkBodyIdentity(info, body, "", name);
+  const finalizers = ns.spec?.finalizers ?? [];
+  if (!Array.isArray(finalizers) || finalizers.some((f: unknown) => typeof f !== "string" || f === "")) {
+    throw invalid(info.kind, info.group, name, [{ type: "FieldValueInvalid", field: "spec.finalizers", value: finalizers, detail: "must be a list of non-empty names" }]);
+  }
+  const out = await guaranteedUpdate(
+    reg,
+    info,
+    "",
+    name,
+    "finalize",
+    opts,
+    (current) => {
+      if (ns.metadata.resourceVersion) current.metadata.resourceVersion = ns.metadata.resourceVersion;
+      current.spec = { ...(current.spec ?? {}), finalizers };
+      return current;
+    },
+    async () => {
+      throw notFound({ group: "", resource: "namespaces" }, name);
+    },
+    (desired, current) => validateUpdate(info, { ...desired, spec: { ...desired.spec, finalizers: current.spec?.finalizers } }, current),
   );
   return out.obj;
 }
