@@ -4,7 +4,7 @@
  * down cleanly on SIGINT/SIGTERM.
  */
 import { mkdirSync } from "node:fs";
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ensurePki, servingAddresses } from "../machinery/certs.ts";
@@ -13,6 +13,11 @@ import { startApiServer } from "../apiserver/server.ts";
 import { log } from "../machinery/log.ts";
 import { openEmbeddedStore } from "../storage/index.ts";
 import { writeKubeconfig } from "./kubeconfig.ts";
+import { ApiClient } from "../client/index.ts";
+import { allControllers } from "../controllers/index.ts";
+import { runControllerManager } from "../controllers/manager.ts";
+import { defaultControllerSettings } from "../controllers/types.ts";
+import type { ClusterPki } from "../machinery/certs.ts";
 
 function defaultDataDir(): string {
   return process.getuid?.() === 0 ? "/var/lib/tskube" : join(homedir(), ".tskube");
@@ -33,6 +38,8 @@ Flags:
   --service-cidr CIDR             Service cluster IP range (default 10.43.0.0/16)
   --service-node-port-range RANGE NodePort range (default 30000-32767)
   --disable-agent                 do not run a node agent on this machine
+  --disable-controller-manager    do not run the controllers in this process
+  --disable-scheduler             do not run the scheduler in this process
   -h, --help                      show this help
 `;
 
@@ -47,6 +54,8 @@ export interface ServerFlags {
   serviceCidr: string;
   nodePortRange: string;
   disableAgent: boolean;
+  disableControllerManager: boolean;
+  disableScheduler: boolean;
 }
 
 /** Parses and checks `tskube server` flags; throws with a usage message on bad input. */
@@ -66,6 +75,8 @@ export function parseServerFlags(argv: string[]): ServerFlags {
       "service-cidr": { type: "string" },
       "service-node-port-range": { type: "string" },
       "disable-agent": { type: "boolean" },
+      "disable-controller-manager": { type: "boolean" },
+      "disable-scheduler": { type: "boolean" },
     },
   });
   const dataDir = resolve(values["data-dir"] ?? defaultDataDir());
@@ -82,6 +93,8 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     serviceCidr: values["service-cidr"] ?? "10.43.0.0/16",
     nodePortRange: values["service-node-port-range"] ?? "30000-32767",
     disableAgent: values["disable-agent"] ?? false,
+    disableControllerManager: values["disable-controller-manager"] ?? false,
+    disableScheduler: values["disable-scheduler"] ?? false,
   };
   for (const [flag, cidr] of [["--cluster-cidr", flags.clusterCidr], ["--service-cidr", flags.serviceCidr]]) {
     try {
@@ -131,6 +144,8 @@ export async function runServer(argv: string[]): Promise<void> {
     flags.kubeconfigMode,
   );
   if (!flags.disableAgent) log.info("node agent not available yet: running the control plane only");
+  const server = `https://127.0.0.1:${api.port}`;
+  const components = startComponents(flags, server, pki);
   process.stdout.write(`tskube: kubeconfig written to ${flags.kubeconfig}\n`);
   process.stdout.write(`tskube: apiserver ready on https://${host}:${api.port} (${Math.round(performance.now() - t0)} ms)\n`);
 
@@ -139,6 +154,7 @@ export async function runServer(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal: sig });
+    await components.stop();
     await api.close();
     await store.close();
     process.stdout.write("tskube: stopped\n");
@@ -146,4 +162,43 @@ export async function runServer(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+/**
+ * Runs the composed control-plane components in this process, each as an API
+ * client of the apiserver with its own certificate (composition changes
+ * placement, not behaviour). Leader election stays on, so several servers
+ * can share one datastore later.
+ */
+function startComponents(flags: ServerFlags, server: string, pki: ClusterPki): { stop(): Promise<void> } {
+  const stop = new AbortController();
+  const running: Promise<void>[] = [];
+  const clients: ApiClient[] = [];
+  if (!flags.disableControllerManager) {
+    const client = new ApiClient({ server, ca: pki.ca.cert, cert: pki.controllerManager.cert, key: pki.controllerManager.key }, { userAgent: "tskube-controller-manager" });
+    clients.push(client);
+    const loop = async (): Promise<void> => {
+      while (!stop.signal.aborted) {
+        await runControllerManager(
+          {
+            client,
+            controllers: allControllers,
+            settings: { ...defaultControllerSettings, clusterCidr: flags.clusterCidr, serviceCidr: flags.serviceCidr },
+            leaderElect: true,
+            identity: `${hostname()}_${process.pid}`,
+          },
+          stop.signal,
+        ).catch((err) => log.error("controller-manager failed", { error: String(err?.stack ?? err) }));
+        if (!stop.signal.aborted) await new Promise((r) => setTimeout(r, 1000));
+      }
+    };
+    running.push(loop());
+  }
+  return {
+    async stop() {
+      stop.abort();
+      await Promise.all(running);
+      for (const c of clients) c.close();
+    },
+  };
 }

@@ -39,6 +39,9 @@ export interface ClusterPki {
   ca: KeyPair;
   serving: KeyPair;
   admin: KeyPair;
+  /** Client certificates of the composed control-plane components (CN system:kube-controller-manager, system:kube-scheduler). */
+  controllerManager: KeyPair;
+  scheduler: KeyPair;
 }
 
 function toPem(der: ArrayBuffer, label: string): string {
@@ -200,5 +203,15 @@ export async function ensurePki(dir: string, serving: { ips: string[]; dnsNames:
     admin = await issueCertificate(ca, { commonName: "admin", organizations: ["system:masters"], server: false });
     write(dir, "admin", admin);
   }
-  return { ca, serving: srv, admin };
+  const component = async (file: string, cn: string): Promise<KeyPair> => {
+    let kp = fresh ? undefined : read(dir, file);
+    if (!kp) {
+      kp = await issueCertificate(ca!, { commonName: cn, server: false });
+      write(dir, file, kp);
+    }
+    return kp;
+  };
+  const controllerManager = await component("controller-manager", "system:kube-controller-manager");
+  const scheduler = await component("scheduler", "system:kube-scheduler");
+  return { ca, serving: srv, admin, controllerManager, scheduler };
 }

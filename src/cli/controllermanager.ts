@@ -1,0 +1,130 @@
+/**
+ * `tskube controller-manager`: runs the controllers as an API client with its
+ * own kubeconfig, under leader election, with an HTTPS health/metrics port
+ * (10257 by default).
+ */
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { ApiClient, loadKubeconfig } from "../client/index.ts";
+import { startHealthServer } from "../component/healthserver.ts";
+import { allControllers, selectControllers } from "../controllers/index.ts";
+import { runControllerManager } from "../controllers/manager.ts";
+import { defaultControllerSettings, type ControllerSettings } from "../controllers/types.ts";
+import { parseCidr } from "../apiserver/registry/allocator.ts";
+import { log } from "../machinery/log.ts";
+
+export const controllerManagerUsage = `Usage: tskube controller-manager [flags]
+
+Runs the controllers (ReplicaSet, Deployment, namespace lifecycle, garbage
+collector, ...) against the apiserver, as an API client.
+
+Flags:
+  --kubeconfig FILE                      credentials (default $KUBECONFIG)
+  --controllers LIST                     which controllers: * (all, default), name, -name (disable)
+  --leader-elect=BOOL                    elect a leader through the kube-system/kube-controller-manager Lease (default true)
+  --secure-port PORT                     HTTPS health/metrics port (default 10257; 0 picks one, -1 disables)
+  --bind-address ADDR                    address of that port (default 127.0.0.1)
+  --cluster-cidr CIDR                    pod network to cut node pod CIDRs from (default 10.42.0.0/16)
+  --node-cidr-mask-size N                size of each node's pod CIDR (default 24)
+  --node-monitor-grace-period SECONDS    a node silent this long becomes NotReady/Unknown (default 40)
+  --default-not-ready-toleration-seconds SECONDS  eviction delay for pods on unreachable nodes (default 300)
+  --concurrent-syncs N                   workers per controller (default 5)
+  -h, --help                             show this help
+`;
+
+export interface ControllerManagerFlags {
+  kubeconfig: string;
+  controllers: string;
+  leaderElect: boolean;
+  securePort: number;
+  bindAddress: string;
+  settings: ControllerSettings;
+}
+
+function num(v: string | undefined, flag: string, fallback: number, min = 0): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min) throw new Error(`${flag}: invalid value "${v}"`);
+  return n;
+}
+
+/** Parses and checks the flags. */
+export function parseControllerManagerFlags(argv: string[]): ControllerManagerFlags {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      kubeconfig: { type: "string" },
+      controllers: { type: "string" },
+      "leader-elect": { type: "string" },
+      "secure-port": { type: "string" },
+      "bind-address": { type: "string" },
+      "cluster-cidr": { type: "string" },
+      "node-cidr-mask-size": { type: "string" },
+      "node-monitor-grace-period": { type: "string" },
+      "default-not-ready-toleration-seconds": { type: "string" },
+      "concurrent-syncs": { type: "string" },
+    },
+  });
+  const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
+  if (!kubeconfig) throw new Error("--kubeconfig is required (or set KUBECONFIG)");
+  const le = values["leader-elect"] ?? "true";
+  if (le !== "true" && le !== "false") throw new Error(`--leader-elect: must be true or false`);
+  const clusterCidr = values["cluster-cidr"] ?? defaultControllerSettings.clusterCidr;
+  parseCidr(clusterCidr);
+  const settings: ControllerSettings = {
+    ...defaultControllerSettings,
+    clusterCidr,
+    nodeCidrMaskSize: num(values["node-cidr-mask-size"], "--node-cidr-mask-size", defaultControllerSettings.nodeCidrMaskSize, 8),
+    nodeMonitorGracePeriodMs: num(values["node-monitor-grace-period"], "--node-monitor-grace-period", defaultControllerSettings.nodeMonitorGracePeriodMs / 1000) * 1000,
+    defaultTolerationSeconds: num(values["default-not-ready-toleration-seconds"], "--default-not-ready-toleration-seconds", defaultControllerSettings.defaultTolerationSeconds),
+    workers: num(values["concurrent-syncs"], "--concurrent-syncs", defaultControllerSettings.workers, 1),
+  };
+  const controllers = values.controllers ?? "*";
+  selectControllers(controllers);
+  return {
+    kubeconfig,
+    controllers,
+    leaderElect: le === "true",
+    securePort: num(values["secure-port"], "--secure-port", 10257, -1),
+    bindAddress: values["bind-address"] ?? "127.0.0.1",
+    settings,
+  };
+}
+
+/** Runs the controller-manager until SIGINT/SIGTERM or lost leadership. */
+export async function runControllerManagerCommand(argv: string[]): Promise<void> {
+  let f: ControllerManagerFlags;
+  try {
+    f = parseControllerManagerFlags(argv);
+  } catch (err) {
+    process.stderr.write(`tskube controller-manager: ${(err as Error).message}\n\n${controllerManagerUsage}`);
+    process.exitCode = 2;
+    return;
+  }
+  const client = new ApiClient(loadKubeconfig(f.kubeconfig), { userAgent: "tskube-controller-manager" });
+  let leading = false;
+  const health = await startHealthServer({ component: "kube-controller-manager", bindAddress: f.bindAddress, port: f.securePort, ready: () => leading || !f.leaderElect });
+  const stop = new AbortController();
+  process.on("SIGINT", () => stop.abort());
+  process.on("SIGTERM", () => stop.abort());
+  process.stdout.write(`tskube controller-manager: running (health on ${f.bindAddress}:${health.port})\n`);
+  await runControllerManager(
+    {
+      client,
+      controllers: selectControllers(f.controllers, allControllers),
+      settings: f.settings,
+      leaderElect: f.leaderElect,
+      identity: `${hostname()}_${process.pid}`,
+      onLeading: (l) => (leading = l),
+    },
+    stop.signal,
+  );
+  await health.close();
+  client.close();
+  if (!stop.signal.aborted) {
+    log.error("leader election lost");
+    process.exit(1);
+  }
+  process.exit(0);
+}

@@ -1,0 +1,33 @@
+/**
+ * The controllers the controller-manager can run, by upstream's names, and
+ * the `--controllers` selection syntax (`*` for all, `name` to add, `-name`
+ * to remove).
+ */
+import type { ControllerFactory } from "./types.ts";
+
+/** Every available controller by name. */
+export const allControllers = new Map<string, ControllerFactory>([]);
+
+/**
+ * Resolves a `--controllers` value (comma-separated; `*` = all, `-name`
+ * disables) into the controllers to run. Throws on unknown names.
+ */
+export function selectControllers(spec: string, available: Map<string, ControllerFactory> = allControllers): Map<string, ControllerFactory> {
+  const parts = spec.split(",").map((p) => p.trim()).filter(Boolean);
+  const chosen = new Map<string, ControllerFactory>();
+  const disabled = new Set<string>();
+  for (const p of parts) {
+    if (p === "*") {
+      for (const [name, f] of available) chosen.set(name, f);
+      continue;
+    }
+    const off = p.startsWith("-");
+    const name = off ? p.slice(1) : p;
+    const f = available.get(name);
+    if (!f) throw new Error(`unknown controller "${name}" (available: ${[...available.keys()].join(", ")})`);
+    if (off) disabled.add(name);
+    else chosen.set(name, f);
+  }
+  for (const name of disabled) chosen.delete(name);
+  return chosen;
+}
