@@ -3,10 +3,20 @@
  * the `--controllers` selection syntax (`*` for all, `name` to add, `-name`
  * to remove).
  */
+import { garbageCollectorController } from "./garbagecollector/index.ts";
+import { namespaceController } from "./namespace/index.ts";
+import { rootCACertPublisherController, serviceAccountController } from "./serviceaccount/index.ts";
+import { ttlAfterFinishedController } from "./ttlafterfinished/index.ts";
 import type { ControllerFactory } from "./types.ts";
 
 /** Every available controller by name. */
-export const allControllers = new Map<string, ControllerFactory>([]);
+export const allControllers = new Map<string, ControllerFactory>([
+  ["namespace", namespaceController],
+  ["garbagecollector", garbageCollectorController],
+  ["serviceaccount", serviceAccountController],
+  ["root-ca-cert-publisher", rootCACertPublisherController],
+  ["ttl-after-finished", ttlAfterFinishedController],
+]);
 
 /**
  * Resolves a `--controllers` value (comma-separated; `*` = all, `-name`

@@ -17,6 +17,13 @@ export interface KubectlResult {
   stderr: string;
 }
 
+/** A running `tskube sim-nodes` process. */
+export interface SimNodes {
+  proc: ChildProcess;
+  /** Stops the simulated kubelets (SIGKILL when hard): their nodes stop heartbeating. */
+  stop(hard?: boolean): Promise<void>;
+}
+
 export interface Cluster {
   dataDir: string;
   kubeconfig: string;
@@ -30,6 +37,8 @@ export interface Cluster {
   stopServer(hard?: boolean): Promise<void>;
   /** Starts the server again on the same data directory and port. */
   restartServer(): Promise<void>;
+  /** Starts `tskube sim-nodes` with `args` and waits until the nodes are registered. */
+  simNodes(args: string[]): Promise<SimNodes>;
   /** Stops everything and removes the temporary directories. */
   stop(): Promise<void>;
 }
@@ -73,6 +82,7 @@ export async function startCluster(): Promise<Cluster> {
   let { proc, port } = await startProcess(dataDir, 0);
   const kubeconfig = join(dataDir, "kubeconfig.yaml");
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, KUBECONFIG: kubeconfig, HOME: home, PATH: process.env.PATH });
+  const sims: ChildProcess[] = [];
   const waitExit = (p: ChildProcess): Promise<void> =>
     p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once("exit", () => r()));
   const cluster: Cluster = {
@@ -103,7 +113,43 @@ export async function startCluster(): Promise<Cluster> {
     async restartServer() {
       ({ proc } = await startProcess(dataDir, port));
     },
+    async simNodes(args) {
+      const sim = spawn(process.execPath, [join(root, "bin/tskube.mjs"), "sim-nodes", "--kubeconfig", kubeconfig, ...args], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, TSKUBE_LOG: process.env.TSKUBE_LOG ?? "warn" },
+      });
+      sims.push(sim);
+      await new Promise<void>((ok, fail) => {
+        let out = "";
+        const timer = setTimeout(() => fail(new Error(`sim-nodes not ready in 30 s: ${out}`)), 30_000);
+        sim.stdout!.on("data", (d) => {
+          out += d;
+          if (/simulated nodes running/.test(out)) {
+            clearTimeout(timer);
+            ok();
+          }
+        });
+        sim.stderr!.on("data", (d) => {
+          if (process.env.TSKUBE_E2E_VERBOSE) process.stderr.write(d);
+        });
+        sim.once("exit", (code) => {
+          clearTimeout(timer);
+          fail(new Error(`sim-nodes exited with ${code}: ${out}`));
+        });
+      });
+      return {
+        proc: sim,
+        async stop(hard = false) {
+          sim.kill(hard ? "SIGKILL" : "SIGTERM");
+          await waitExit(sim);
+        },
+      };
+    },
     async stop() {
+      for (const sim of sims) {
+        if (sim.exitCode === null && sim.signalCode === null) sim.kill("SIGKILL");
+        await waitExit(sim);
+      }
       if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill("SIGTERM");
         const t = setTimeout(() => proc.kill("SIGKILL"), 10_000);
