@@ -242,8 +242,10 @@ describe("kubectl against tskube server", { timeout: 300_000 }, () => {
     assert.equal(await exited, 0);
     ok(["delete", "-f", join(work, "app.yaml")]);
     assert.equal(c.kubectl(["get", "deploy", "web", "-n", "demo"]).code, 1);
-    ok(["delete", "cm", "--all", "-n", "demo"]);
-    assert.equal(ok(["get", "cm", "-n", "demo", "-o", "name"]).trim(), "");
+    ok(["create", "configmap", "extra", "-n", "demo", "--from-literal=a=1"]);
+    assert.match(ok(["delete", "cm", "--all", "-n", "demo"]), /configmap "extra" deleted/);
+    const left = ok(["get", "cm", "-n", "demo", "-o", "name"]).trim().split("\n").filter(Boolean);
+    assert.deepEqual(left.filter((n) => n !== "configmap/kube-root-ca.crt"), [], "only the CA bundle the controller republishes remains");
   });
 
   it("keeps every object across a restart and a kill -9", async () => {
@@ -262,5 +264,15 @@ describe("kubectl against tskube server", { timeout: 300_000 }, () => {
     const rv3 = Number(ok(["get", "cm", "after-kill", "-n", "demo", "-o", "jsonpath={.metadata.resourceVersion}"]));
     assert.ok(rv3 > rv2, `resourceVersion went from ${rv2} to ${rv3}`);
     assert.match(ok(["get", "ns"]), /^demo\s+Active/m);
+  });
+
+  it("deletes a namespace with everything in it", () => {
+    ok(["create", "deployment", "gone", "-n", "demo", "--image=busybox"]);
+    assert.match(ok(["get", "sa", "default", "-n", "demo", "-o", "name"]), /serviceaccount\/default/);
+    assert.match(ok(["delete", "namespace", "demo", "--timeout=60s"]), /namespace "demo" deleted/);
+    const gone = c.kubectl(["get", "namespace", "demo"]);
+    assert.equal(gone.code, 1);
+    assert.match(gone.stderr, /namespaces "demo" not found/);
+    assert.equal(ok(["get", "deploy,cm", "-n", "demo", "-o", "name"]).trim(), "", "nothing is left in the deleted namespace");
   });
 });
