@@ -3,8 +3,13 @@
  * the `--controllers` selection syntax (`*` for all, `name` to add, `-name`
  * to remove).
  */
+import { disruptionController } from "./disruption/index.ts";
+import { endpointsController } from "./endpoints/index.ts";
+import { endpointSliceController } from "./endpointslice/index.ts";
 import { garbageCollectorController } from "./garbagecollector/index.ts";
 import { namespaceController } from "./namespace/index.ts";
+import { nodeIpamController } from "./nodeipam/index.ts";
+import { nodeLifecycleController } from "./nodelifecycle/index.ts";
 import { rootCACertPublisherController, serviceAccountController } from "./serviceaccount/index.ts";
 import { ttlAfterFinishedController } from "./ttlafterfinished/index.ts";
 import type { ControllerFactory } from "./types.ts";
@@ -16,6 +21,11 @@ export const allControllers = new Map<string, ControllerFactory>([
   ["serviceaccount", serviceAccountController],
   ["root-ca-cert-publisher", rootCACertPublisherController],
   ["ttl-after-finished", ttlAfterFinishedController],
+  ["endpoint", endpointsController],
+  ["endpointslice", endpointSliceController],
+  ["nodelifecycle", nodeLifecycleController],
+  ["nodeipam", nodeIpamController],
+  ["disruption", disruptionController],
 ]);
 
 /**

@@ -1,0 +1,165 @@
+/**
+ * The disruption controller ("disruption"): keeps the status of every
+ * PodDisruptionBudget — expectedPods (the replicas of the pods' controllers,
+ * or the number of matching pods), currentHealthy, desiredHealthy (from
+ * minAvailable / maxUnavailable, percentages rounded up),
+ * disruptionsAllowed, observedGeneration and the DisruptionAllowed
+ * condition — which the apiserver's pods/eviction reads.
+ */
+import { findByKind, findResource } from "../../api/resources.ts";
+import type { KObject, OwnerReference } from "../../api/types.ts";
+import { isConflict, isNotFound, metaNamespaceKey, runWorkers, splitKey, WorkQueue, type Informer, type ReconcileResult } from "../../client/index.ts";
+import { selectorFromLabelSelector } from "../../machinery/labels.ts";
+import type { Controller, ControllerContext, ControllerFactory } from "../types.ts";
+import { canonical } from "../endpoints/pods.ts";
+import { budgetStatus, countHealthy, expectedAndDesired, liveDisruptedPods } from "./budget.ts";
+
+const pdbsRes = findResource("policy", "v1", "poddisruptionbudgets")!;
+const podsRes = findResource("", "v1", "pods")!;
+const scaled = {
+  ReplicaSet: findResource("apps", "v1", "replicasets")!,
+  Deployment: findResource("apps", "v1", "deployments")!,
+  StatefulSet: findResource("apps", "v1", "statefulsets")!,
+  ReplicationController: findResource("", "v1", "replicationcontrollers")!,
+} as const;
+type ScaledKind = keyof typeof scaled;
+
+function controllerOf(o: KObject): OwnerReference | undefined {
+  return (o.metadata.ownerReferences ?? []).find((r) => r.controller);
+}
+
+function stamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+class DisruptionController implements Controller {
+  readonly name = "disruption";
+  readonly #queue = new WorkQueue<string>();
+  #pdbs!: Informer;
+  #pods!: Informer;
+  readonly #controllers = new Map<ScaledKind, Informer>();
+
+  init(ctx: ControllerContext): void {
+    this.#pdbs = ctx.informers.informerFor(pdbsRes);
+    this.#pods = ctx.informers.informerFor(podsRes);
+    const enqueue = (o: KObject): void => this.#queue.add(metaNamespaceKey(o));
+    this.#pdbs.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n), onDelete: () => undefined });
+    const podChanged = (p: KObject): void => {
+      for (const pdb of this.#pdbs.lister().listNamespace(p.metadata.namespace ?? "")) {
+        if (selectorOf(pdb).matches(p.metadata.labels)) enqueue(pdb);
+      }
+    };
+    this.#pods.addEventHandler({
+      onAdd: podChanged,
+      onDelete: podChanged,
+      onUpdate: (o, n) => {
+        if (o === n) return;
+        podChanged(n);
+        if (canonical(o.metadata.labels ?? {}) !== canonical(n.metadata.labels ?? {})) podChanged(o);
+      },
+    });
+    const scaleChanged = (o: KObject, n: KObject): void => {
+      if (o.spec?.replicas === n.spec?.replicas) return;
+      for (const pdb of this.#pdbs.lister().listNamespace(n.metadata.namespace ?? "")) enqueue(pdb);
+    };
+    for (const kind of Object.keys(scaled) as ScaledKind[]) {
+      const inf = ctx.informers.informerFor(scaled[kind]);
+      inf.addEventHandler({ onUpdate: scaleChanged });
+      this.#controllers.set(kind, inf);
+    }
+  }
+
+  async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
+    signal.addEventListener("abort", () => this.#queue.shutDown(), { once: true });
+    if (signal.aborted) this.#queue.shutDown();
+    await runWorkers(this.#queue, ctx.settings.workers, (key) => this.#sync(ctx, key), (m, f) => ctx.log.warn(`disruption: ${m}`, f));
+  }
+
+  async #sync(ctx: ControllerContext, key: string): Promise<ReconcileResult | void> {
+    const { namespace, name } = splitKey(key);
+    const pdb = this.#pdbs.lister().get(namespace, name);
+    if (!pdb || pdb.metadata.deletionTimestamp) return;
+    const pods = this.#pods.lister().listNamespace(namespace, selectorOf(pdb));
+    const now = Date.now();
+    const { expected, desired } = await expectedAndDesired(pdb, pods, () => this.#expectedScale(ctx, namespace, pods));
+    const disrupted = liveDisruptedPods(pdb, pods, now);
+    const healthy = countHealthy(pods, disrupted.map);
+    const status = budgetStatus(pdb, { expected, desired, healthy, disrupted: disrupted.map }, stamp(now));
+    const retry = disrupted.nextExpiry === undefined ? undefined : { requeueAfterMs: Math.max(10, disrupted.nextExpiry - now) };
+    if (canonical(pdb.status ?? {}) === canonical(status)) return retry;
+    const next = structuredClone(pdb);
+    next.status = status;
+    try {
+      await ctx.client.resource(pdbsRes).updateStatus(namespace, next);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      if (isConflict(err)) return { requeueAfterMs: 100 };
+      throw err;
+    }
+    return retry;
+  }
+
+  /**
+   * Sum of spec.replicas over the pods' distinct controllers (a ReplicaSet
+   * owned by a Deployment counts as the Deployment); other controllers are
+   * asked for their scale subresource; pods without a controller, or whose
+   * controller cannot be found, count one each.
+   */
+  async #expectedScale(ctx: ControllerContext, namespace: string, pods: KObject[]): Promise<number> {
+    const seen = new Map<string, number>();
+    let loose = 0;
+    for (const pod of pods) {
+      const ref = controllerOf(pod);
+      if (!ref) {
+        loose++;
+        continue;
+      }
+      if (seen.has(ref.uid)) continue;
+      const found = await this.#scaleOf(ctx, namespace, ref);
+      if (!found) {
+        loose++;
+        continue;
+      }
+      seen.set(found.uid, found.replicas);
+    }
+    let total = loose;
+    for (const r of seen.values()) total += r;
+    return total;
+  }
+
+  async #scaleOf(ctx: ControllerContext, namespace: string, ref: OwnerReference): Promise<{ uid: string; replicas: number } | undefined> {
+    const inf = this.#controllers.get(ref.kind as ScaledKind);
+    if (inf) {
+      const obj = inf.lister().get(namespace, ref.name);
+      if (!obj || obj.metadata.uid !== ref.uid) return undefined;
+      if (ref.kind === "ReplicaSet") {
+        const owner = controllerOf(obj);
+        if (owner?.kind === "Deployment") {
+          const dep = this.#controllers.get("Deployment")!.lister().get(namespace, owner.name);
+          if (dep && dep.metadata.uid === owner.uid) return { uid: dep.metadata.uid!, replicas: dep.spec?.replicas ?? 1 };
+        }
+      }
+      return { uid: obj.metadata.uid!, replicas: obj.spec?.replicas ?? 1 };
+    }
+    const info = findByKind(ref.apiVersion, ref.kind);
+    if (!info?.subresources?.includes("scale")) return undefined;
+    try {
+      const scale = (await ctx.client.resource(info).getSubresource(namespace, ref.name, "scale")) as KObject;
+      return { uid: ref.uid, replicas: scale.spec?.replicas ?? 0 };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+}
+
+function selectorOf(pdb: KObject): ReturnType<typeof selectorFromLabelSelector> {
+  try {
+    return selectorFromLabelSelector(pdb.spec?.selector);
+  } catch {
+    return selectorFromLabelSelector(undefined);
+  }
+}
+
+/** Factory of the disruption controller. */
+export const disruptionController: ControllerFactory = () => new DisruptionController();
