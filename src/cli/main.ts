@@ -4,12 +4,14 @@
 import { runServer, serverUsage } from "./server.ts";
 import { runSimNodes, simNodesUsage } from "./simnodes.ts";
 import { controllerManagerUsage, runControllerManagerCommand } from "./controllermanager.ts";
+import { runSchedulerCommand, schedulerUsage } from "./scheduler.ts";
 import { kubeVersion } from "../apiserver/server.ts";
 
 const usage = `tskube: a lightweight Kubernetes
 
 Usage:
   tskube server [flags]     run the control plane (see: tskube server --help)
+  tskube scheduler [flags]  run the scheduler (see: tskube scheduler --help)
   tskube controller-manager [flags]  run the controllers (see: tskube controller-manager --help)
   tskube sim-nodes [flags]  run simulated nodes against a cluster (see: tskube sim-nodes --help)
   tskube version          print the version
@@ -26,6 +28,13 @@ export async function main(argv: string[]): Promise<void> {
         return;
       }
       await runServer(rest);
+      return;
+    case "scheduler":
+      if (rest.includes("--help") || rest.includes("-h")) {
+        process.stdout.write(schedulerUsage);
+        return;
+      }
+      await runSchedulerCommand(rest);
       return;
     case "controller-manager":
       if (rest.includes("--help") || rest.includes("-h")) {

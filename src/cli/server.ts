@@ -18,6 +18,8 @@ import { allControllers } from "../controllers/index.ts";
 import { runControllerManager } from "../controllers/manager.ts";
 import { defaultControllerSettings } from "../controllers/types.ts";
 import type { ClusterPki } from "../machinery/certs.ts";
+import { parseSchedulerConfig } from "../scheduler/profile.ts";
+import { runScheduler } from "../scheduler/run.ts";
 
 function defaultDataDir(): string {
   return process.getuid?.() === 0 ? "/var/lib/tskube" : join(homedir(), ".tskube");
@@ -189,6 +191,20 @@ function startComponents(flags: ServerFlags, server: string, pki: ClusterPki): {
           },
           stop.signal,
         ).catch((err) => log.error("controller-manager failed", { error: String(err?.stack ?? err) }));
+        if (!stop.signal.aborted) await new Promise((r) => setTimeout(r, 1000));
+      }
+    };
+    running.push(loop());
+  }
+  if (!flags.disableScheduler) {
+    const client = new ApiClient({ server, ca: pki.ca.cert, cert: pki.scheduler.cert, key: pki.scheduler.key }, { userAgent: "tskube-scheduler" });
+    clients.push(client);
+    const config = parseSchedulerConfig({});
+    const loop = async (): Promise<void> => {
+      while (!stop.signal.aborted) {
+        await runScheduler({ client, config, leaderElect: true, identity: `${hostname()}_${process.pid}` }, stop.signal).catch((err) =>
+          log.error("scheduler failed", { error: String(err?.stack ?? err) }),
+        );
         if (!stop.signal.aborted) await new Promise((r) => setTimeout(r, 1000));
       }
     };

@@ -1,0 +1,48 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { podRequests } from "./resources.ts";
+import { NodeInfo } from "./node_info.ts";
+import { makeNode, makePod } from "../testutil.ts";
+
+const c = (cpu: string, memory?: string, restartPolicy?: string) => ({ name: "x", restartPolicy, resources: { requests: memory ? { cpu, memory } : { cpu } } });
+
+test("requests: sum of containers, max with init containers, plus overhead", () => {
+  const pod = makePod("p", { spec: { containers: [c("100m", "1Mi"), c("200m")], initContainers: [c("500m"), c("50m", "4Mi")], overhead: { cpu: "10m" } } });
+  const r = podRequests(pod).requests;
+  assert.equal(r.milliCPU, 510);
+  assert.equal(r.memory, 4 * 1024 * 1024 + 0);
+});
+
+test("requests: restartable init containers (sidecars) add to the steady state and to later init containers", () => {
+  const pod = makePod("p", { spec: { containers: [c("100m")], initContainers: [c("200m", undefined, "Always"), c("300m")] } });
+  // init peak: 200 (sidecar) + 300 = 500; steady: 100 + 200 = 300
+  assert.equal(podRequests(pod).requests.milliCPU, 500);
+  const pod2 = makePod("p2", { spec: { containers: [c("1")], initContainers: [c("200m", undefined, "Always"), c("300m")] } });
+  assert.equal(podRequests(pod2).requests.milliCPU, 1200);
+});
+
+test("non-zero requests default to 100m / 200Mi per container", () => {
+  const pod = makePod("p", { spec: { containers: [{ name: "a" }, { name: "b", resources: { requests: { cpu: "1" } } }] } });
+  const r = podRequests(pod);
+  assert.equal(r.requests.milliCPU, 1000);
+  assert.equal(r.requests.memory, 0);
+  assert.equal(r.nonZero.milliCPU, 1100);
+  assert.equal(r.nonZero.memory, 400 * 1024 * 1024);
+});
+
+test("NodeInfo accounts requests, ports and affinity pods; removePod undoes it", () => {
+  const ni = new NodeInfo(makeNode("n"));
+  assert.equal(ni.allocatable.milliCPU, 4000);
+  assert.equal(ni.allocatable.allowedPodNumber, 110);
+  const p = makePod("p", { cpu: "1", memory: "1Gi", hostPort: 80, spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: "k", labelSelector: {} }] } } } });
+  ni.addPod(p);
+  assert.equal(ni.requested.milliCPU, 1000);
+  assert.equal(ni.usedPorts.conflicts("", "TCP", 80), true);
+  assert.equal(ni.podsWithRequiredAntiAffinity.length, 1);
+  const c2 = ni.clone();
+  assert.equal(ni.removePod(p), true);
+  assert.equal(ni.requested.milliCPU, 0);
+  assert.equal(ni.usedPorts.size, 0);
+  assert.equal(ni.podsWithAffinity.length, 0);
+  assert.equal(c2.pods.length, 1, "clone is independent");
+});
