@@ -3,6 +3,7 @@
  * the `--controllers` selection syntax (`*` for all, `name` to add, `-name`
  * to remove).
  */
+import { deploymentController } from "./deployment/index.ts";
 import { disruptionController } from "./disruption/index.ts";
 import { endpointsController } from "./endpoints/index.ts";
 import { endpointSliceController } from "./endpointslice/index.ts";
@@ -10,12 +11,16 @@ import { garbageCollectorController } from "./garbagecollector/index.ts";
 import { namespaceController } from "./namespace/index.ts";
 import { nodeIpamController } from "./nodeipam/index.ts";
 import { nodeLifecycleController } from "./nodelifecycle/index.ts";
+import { replicaSetController, replicationControllerController } from "./replicaset/index.ts";
 import { rootCACertPublisherController, serviceAccountController } from "./serviceaccount/index.ts";
 import { ttlAfterFinishedController } from "./ttlafterfinished/index.ts";
 import type { ControllerFactory } from "./types.ts";
 
 /** Every available controller by name. */
 export const allControllers = new Map<string, ControllerFactory>([
+  ["replicaset", replicaSetController],
+  ["replicationcontroller", replicationControllerController],
+  ["deployment", deploymentController],
   ["namespace", namespaceController],
   ["garbagecollector", garbageCollectorController],
   ["serviceaccount", serviceAccountController],

@@ -71,6 +71,7 @@ export class Simulator {
   private readonly workers: number;
   private readonly queue = new WorkQueue<string>();
   private readonly pods: Informer;
+  private readonly nodeInformer: Informer;
   private readonly podIps = new Map<string, { node: string; offset: number }>();
   private readonly terminatingSince = new Map<string, number>();
   /** When this process started each pod (status.startTime has only second precision). */
@@ -99,6 +100,15 @@ export class Simulator {
       if (this.nodes.has(p.spec?.nodeName)) this.queue.add(`${p.metadata.namespace}/${p.metadata.name}`);
     };
     this.pods.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n), onDelete: (p) => this.forgetPod(p) });
+    this.nodeInformer = new Informer(this.client.resource(nodesRes), { labelSelector: "tskube.io/simulated=true" });
+    const cidr = (node: KObject): void => {
+      const st = this.nodes.get(node.metadata.name!);
+      if (st && node.spec?.podCIDR) {
+        const base = cidrBase(node.spec.podCIDR);
+        if (base !== st.podCidrBase && st.usedIps.size === 0) st.podCidrBase = base;
+      }
+    };
+    this.nodeInformer.addEventHandler({ onAdd: cidr, onUpdate: (_o, n) => cidr(n) });
   }
 
   /** Registers every node (concurrently, bounded), then starts heartbeats and pod handling. */
@@ -118,6 +128,7 @@ export class Simulator {
     });
     this.heartbeatTimer = setInterval(() => this.heartbeatTick(), 100);
     this.pods.start();
+    this.nodeInformer.start();
     this.workersDone = runWorkers(this.queue, this.workers, (key) => this.syncPod(key), (msg, f) => log.warn(msg, f));
     log.info("simulated nodes registered", { count: list.length });
   }
@@ -127,6 +138,7 @@ export class Simulator {
     this.stopped = true;
     clearInterval(this.heartbeatTimer);
     this.pods.stop();
+    this.nodeInformer.stop();
     this.queue.shutDown();
     await this.workersDone;
   }
