@@ -3,16 +3,20 @@
  * the `--controllers` selection syntax (`*` for all, `name` to add, `-name`
  * to remove).
  */
+import { cronJobController } from "./cronjob/index.ts";
+import { daemonSetController } from "./daemonset/index.ts";
 import { deploymentController } from "./deployment/index.ts";
 import { disruptionController } from "./disruption/index.ts";
 import { endpointsController } from "./endpoints/index.ts";
 import { endpointSliceController } from "./endpointslice/index.ts";
 import { garbageCollectorController } from "./garbagecollector/index.ts";
+import { jobController } from "./job/index.ts";
 import { namespaceController } from "./namespace/index.ts";
 import { nodeIpamController } from "./nodeipam/index.ts";
 import { nodeLifecycleController } from "./nodelifecycle/index.ts";
 import { replicaSetController, replicationControllerController } from "./replicaset/index.ts";
 import { rootCACertPublisherController, serviceAccountController } from "./serviceaccount/index.ts";
+import { statefulSetController } from "./statefulset/index.ts";
 import { ttlAfterFinishedController } from "./ttlafterfinished/index.ts";
 import type { ControllerFactory } from "./types.ts";
 
@@ -21,6 +25,10 @@ export const allControllers = new Map<string, ControllerFactory>([
   ["replicaset", replicaSetController],
   ["replicationcontroller", replicationControllerController],
   ["deployment", deploymentController],
+  ["statefulset", statefulSetController],
+  ["daemonset", daemonSetController],
+  ["job", jobController],
+  ["cronjob", cronJobController],
   ["namespace", namespaceController],
   ["garbagecollector", garbageCollectorController],
   ["serviceaccount", serviceAccountController],

@@ -1,0 +1,153 @@
+/**
+ * Job controller tests against a real in-process apiserver with simulated
+ * nodes: completions/parallelism, backoffLimit, Indexed jobs, suspend,
+ * podFailurePolicy, activeDeadlineSeconds, plus the pure policy helpers.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { findResource } from "../../api/resources.ts";
+import type { KObject } from "../../api/types.ts";
+import { eventually, startControllerTestEnv, type ControllerTestEnv } from "../testing.ts";
+import { jobController, setJobBackoffBase } from "./index.ts";
+import { formatIndexes, matchPodFailurePolicy, parseIndexes } from "./policy.ts";
+
+const jobsRes = findResource("batch", "v1", "jobs")!;
+const podsRes = findResource("", "v1", "pods")!;
+
+function job(name: string, spec: Record<string, unknown>, annotations: Record<string, string> = {}): KObject {
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name, namespace: "default" },
+    spec: {
+      ...spec,
+      template: {
+        metadata: { annotations: { "sim.tskube.io/run-seconds": "0.3", ...annotations } },
+        spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] },
+      },
+    },
+  };
+}
+
+const cond = (j: KObject, type: string): { status: string; reason?: string } | undefined =>
+  (j.status?.conditions ?? []).find((c: { type: string }) => c.type === type);
+
+describe("job controller", () => {
+  let env: ControllerTestEnv;
+  before(async () => {
+    setJobBackoffBase(50);
+    env = await startControllerTestEnv({ job: jobController }, { nodes: 2 });
+  });
+  after(async () => env.stop());
+
+  const get = (name: string) => env.client.resource(jobsRes).get("default", name);
+  const podsOf = async (name: string) =>
+    (await env.client.resource(podsRes).list("default", { labelSelector: `batch.kubernetes.io/job-name=${name}` })).items;
+
+  it("runs completions=5 with parallelism=2, never more than 2 active", async () => {
+    await env.client.resource(jobsRes).create("default", job("five", { completions: 5, parallelism: 2 }));
+    let maxActive = 0;
+    const done = await eventually(
+      "job five complete",
+      async () => {
+        const pods = await podsOf("five");
+        const running = pods.filter((p) => !["Succeeded", "Failed"].includes(p.status?.phase) && !p.metadata.deletionTimestamp).length;
+        maxActive = Math.max(maxActive, running);
+        const j = await get("five");
+        return cond(j, "Complete")?.status === "True" ? j : undefined;
+      },
+      30_000,
+    );
+    assert.ok(maxActive <= 2, `max active ${maxActive}`);
+    assert.equal(done.status.succeeded, 5);
+    assert.equal(done.status.active ?? 0, 0);
+    assert.ok(done.status.startTime && done.status.completionTime);
+    const pods = await podsOf("five");
+    assert.equal(pods.filter((p) => p.status?.phase === "Succeeded").length, 5);
+    for (const p of pods) {
+      assert.ok(!(p.metadata.finalizers ?? []).includes("batch.kubernetes.io/job-tracking"), "finalizer removed");
+      assert.equal(p.metadata.ownerReferences?.[0]?.kind, "Job");
+      assert.equal(p.metadata.ownerReferences?.[0]?.controller, true);
+    }
+  });
+
+  it("fails with BackoffLimitExceeded", async () => {
+    await env.client.resource(jobsRes).create("default", job("bad", { backoffLimit: 2 }, { "sim.tskube.io/exit-code": "3" }));
+    const j = await eventually("job bad failed", async () => {
+      const j = await get("bad");
+      return cond(j, "Failed")?.status === "True" ? j : undefined;
+    }, 30_000);
+    assert.equal(cond(j, "Failed")?.reason, "BackoffLimitExceeded");
+    assert.equal(j.status.failed, 3);
+  });
+
+  it("runs an Indexed job with one pod per index", async () => {
+    await env.client.resource(jobsRes).create("default", job("idx", { completions: 3, parallelism: 3, completionMode: "Indexed" }));
+    const j = await eventually("indexed complete", async () => {
+      const j = await get("idx");
+      return cond(j, "Complete")?.status === "True" ? j : undefined;
+    }, 30_000);
+    assert.equal(j.status.completedIndexes, "0-2");
+    assert.equal(j.status.succeeded, 3);
+    const pods = await podsOf("idx");
+    const idx = pods.map((p) => p.metadata.annotations!["batch.kubernetes.io/job-completion-index"]).sort();
+    assert.deepEqual(idx, ["0", "1", "2"]);
+    for (const p of pods) {
+      const i = p.metadata.labels!["batch.kubernetes.io/job-completion-index"];
+      assert.equal(p.spec.hostname, `idx-${i}`);
+      assert.ok(p.metadata.name!.startsWith(`idx-${i}-`));
+    }
+  });
+
+  it("fails at once on a FailJob podFailurePolicy rule", async () => {
+    const spec = {
+      backoffLimit: 5,
+      podFailurePolicy: { rules: [{ action: "FailJob", onExitCodes: { operator: "In", values: [42] } }] },
+    };
+    await env.client.resource(jobsRes).create("default", job("pfp", spec, { "sim.tskube.io/exit-code": "42" }));
+    const j = await eventually("pfp failed", async () => {
+      const j = await get("pfp");
+      return cond(j, "Failed")?.status === "True" ? j : undefined;
+    }, 30_000);
+    assert.equal(cond(j, "Failed")?.reason, "PodFailurePolicy");
+    assert.equal(j.status.failed, 1);
+  });
+
+  it("suspends and resumes", async () => {
+    await env.client.resource(jobsRes).create("default", job("sus", { suspend: true }));
+    await eventually("suspended", async () => (cond(await get("sus"), "Suspended")?.status === "True" ? true : undefined));
+    assert.equal((await podsOf("sus")).length, 0);
+    await env.client.resource(jobsRes).patch("default", "sus", "merge", { spec: { suspend: false } });
+    const j = await eventually("resumed and complete", async () => {
+      const j = await get("sus");
+      return cond(j, "Complete")?.status === "True" ? j : undefined;
+    }, 30_000);
+    assert.equal(cond(j, "Suspended")?.reason, "JobResumed");
+  });
+
+  it("fails with DeadlineExceeded", async () => {
+    await env.client.resource(jobsRes).create("default", job("slow", { activeDeadlineSeconds: 1 }, { "sim.tskube.io/run-seconds": "60" }));
+    const j = await eventually("deadline", async () => {
+      const j = await get("slow");
+      return cond(j, "Failed")?.status === "True" ? j : undefined;
+    }, 30_000);
+    assert.equal(cond(j, "Failed")?.reason, "DeadlineExceeded");
+  });
+});
+
+describe("job policy helpers", () => {
+  it("formats and parses completed indexes", () => {
+    assert.equal(formatIndexes(new Set([0, 1, 2, 5, 7, 8])), "0-2,5,7-8");
+    assert.deepEqual([...parseIndexes("0-2,5,7-8", 8)].sort(), [0, 1, 2, 5, 7]);
+  });
+  it("matches exit code and condition rules", () => {
+    const j = { metadata: {}, spec: { podFailurePolicy: { rules: [
+      { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
+      { action: "Count", onExitCodes: { operator: "NotIn", values: [1] } },
+    ] } } } as KObject;
+    const pod = (code: number, conds: unknown[] = []) => ({ metadata: { name: "p", namespace: "d" }, status: { phase: "Failed", conditions: conds, containerStatuses: [{ name: "c", state: { terminated: { exitCode: code } } }] } }) as KObject;
+    assert.equal(matchPodFailurePolicy(j, pod(2))?.action, "Count");
+    assert.equal(matchPodFailurePolicy(j, pod(1)), undefined);
+    assert.equal(matchPodFailurePolicy(j, pod(1, [{ type: "DisruptionTarget", status: "True" }]))?.action, "Ignore");
+  });
+});
