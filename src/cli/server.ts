@@ -14,9 +14,9 @@ import { log } from "../machinery/log.ts";
 import { openEmbeddedStore } from "../storage/index.ts";
 import { writeKubeconfig } from "./kubeconfig.ts";
 import { ApiClient } from "../client/index.ts";
-import { allControllers } from "../controllers/index.ts";
+import { selectControllers } from "../controllers/index.ts";
+import { parseControllerManagerFlags, type ControllerManagerFlags } from "./controllermanager.ts";
 import { runControllerManager } from "../controllers/manager.ts";
-import { defaultControllerSettings } from "../controllers/types.ts";
 import type { ClusterPki } from "../machinery/certs.ts";
 import { parseSchedulerConfig } from "../scheduler/profile.ts";
 import { runScheduler } from "../scheduler/run.ts";
@@ -42,6 +42,8 @@ Flags:
   --disable-agent                 do not run a node agent on this machine
   --disable-controller-manager    do not run the controllers in this process
   --disable-scheduler             do not run the scheduler in this process
+  --kube-controller-manager-arg KEY=VALUE  a tskube controller-manager flag for the composed
+                                  controller-manager (repeatable), e.g. node-monitor-grace-period=20
   -h, --help                      show this help
 `;
 
@@ -58,6 +60,8 @@ export interface ServerFlags {
   disableAgent: boolean;
   disableControllerManager: boolean;
   disableScheduler: boolean;
+  /** Flags for the composed controller-manager (`--key=value`). */
+  controllerManagerArgs: string[];
 }
 
 /** Parses and checks `tskube server` flags; throws with a usage message on bad input. */
@@ -79,6 +83,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
       "disable-agent": { type: "boolean" },
       "disable-controller-manager": { type: "boolean" },
       "disable-scheduler": { type: "boolean" },
+      "kube-controller-manager-arg": { type: "string", multiple: true },
     },
   });
   const dataDir = resolve(values["data-dir"] ?? defaultDataDir());
@@ -97,6 +102,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     disableAgent: values["disable-agent"] ?? false,
     disableControllerManager: values["disable-controller-manager"] ?? false,
     disableScheduler: values["disable-scheduler"] ?? false,
+    controllerManagerArgs: (values["kube-controller-manager-arg"] ?? []).map((a) => `--${a}`),
   };
   for (const [flag, cidr] of [["--cluster-cidr", flags.clusterCidr], ["--service-cidr", flags.serviceCidr]]) {
     try {
@@ -111,6 +117,11 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     throw new Error(`--service-node-port-range: ${(err as Error).message}`);
   }
   if (Number.isNaN(flags.kubeconfigMode)) throw new Error("--write-kubeconfig-mode: must be an octal file mode such as 600");
+  try {
+    composedControllerManager(flags);
+  } catch (err) {
+    throw new Error(`--kube-controller-manager-arg: ${(err as Error).message}`);
+  }
   return flags;
 }
 
@@ -166,6 +177,11 @@ export async function runServer(argv: string[]): Promise<void> {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
 }
 
+/** Settings of the composed controller-manager: its own flags, with the server's cluster CIDR as default. */
+function composedControllerManager(flags: ServerFlags): ControllerManagerFlags {
+  return parseControllerManagerFlags(["--kubeconfig", "(composed)", "--cluster-cidr", flags.clusterCidr, ...flags.controllerManagerArgs]);
+}
+
 /**
  * Runs the composed control-plane components in this process, each as an API
  * client of the apiserver with its own certificate (composition changes
@@ -181,11 +197,12 @@ function startComponents(flags: ServerFlags, server: string, pki: ClusterPki): {
     clients.push(client);
     const loop = async (): Promise<void> => {
       while (!stop.signal.aborted) {
+        const cm = composedControllerManager(flags);
         await runControllerManager(
           {
             client,
-            controllers: allControllers,
-            settings: { ...defaultControllerSettings, clusterCidr: flags.clusterCidr, serviceCidr: flags.serviceCidr },
+            controllers: selectControllers(cm.controllers),
+            settings: { ...cm.settings, serviceCidr: flags.serviceCidr },
             leaderElect: true,
             identity: `${hostname()}_${process.pid}`,
           },

@@ -26,6 +26,7 @@ Flags:
   --pods N               pod capacity per node (default 110)
   --labels k=v,...       extra node labels
   --taints k=v:Effect,...  node taints (Effect: NoSchedule, PreferNoSchedule, NoExecute)
+  --heartbeat-interval SECONDS  Lease renewal period (default 10, like the kubelet)
   -h, --help             show this help
 
 Pod annotations steer the simulation: sim.tskube.io/run-seconds (how long a
@@ -66,7 +67,7 @@ function positiveInt(v: string | undefined, flag: string, fallback: number): num
 }
 
 /** Parses the flags into node specs and the kubeconfig path. */
-export function parseSimNodesFlags(argv: string[]): { kubeconfig: string; nodes: SimNodeSpec[] } {
+export function parseSimNodesFlags(argv: string[]): { kubeconfig: string; nodes: SimNodeSpec[]; heartbeatMs: number } {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -80,6 +81,7 @@ export function parseSimNodesFlags(argv: string[]): { kubeconfig: string; nodes:
       pods: { type: "string" },
       labels: { type: "string" },
       taints: { type: "string" },
+      "heartbeat-interval": { type: "string" },
     },
   });
   const cpu = values.cpu ?? "4";
@@ -91,7 +93,10 @@ export function parseSimNodesFlags(argv: string[]): { kubeconfig: string; nodes:
       throw new Error(`${flag}: ${(err as Error).message}`);
     }
   }
+  const heartbeat = Number(values["heartbeat-interval"] ?? "10");
+  if (!Number.isFinite(heartbeat) || heartbeat <= 0) throw new Error(`--heartbeat-interval: "${values["heartbeat-interval"]}" is not a positive number of seconds`);
   return {
+    heartbeatMs: heartbeat * 1000,
     kubeconfig: values.kubeconfig ?? process.env.KUBECONFIG ?? join(homedir(), ".kube", "config"),
     nodes: simNodeSpecs({
       count: positiveInt(values.count, "--count", 1),
@@ -117,7 +122,7 @@ export async function runSimNodes(argv: string[]): Promise<void> {
     return;
   }
   const client = new ApiClient(loadKubeconfig(parsed.kubeconfig), { userAgent: "tskube-sim-nodes" });
-  const sim = new Simulator({ client, nodes: parsed.nodes });
+  const sim = new Simulator({ client, nodes: parsed.nodes, heartbeatMs: parsed.heartbeatMs });
   await sim.start();
   process.stdout.write(`tskube sim-nodes: ${parsed.nodes.length} simulated nodes running\n`);
   const stop = async (): Promise<void> => {

@@ -20,15 +20,23 @@ export interface SimNodeSpec {
   taints: { key: string; value?: string; effect: string }[];
 }
 
-/** A deterministic fake address for node `index` in 172.16.0.0/12 (private, never routed here). */
-export function nodeAddress(index: number): string {
-  const n = index + 1;
+/** FNV-1a hash of a node name: addresses derive from names, so separate simulator processes rarely collide. */
+function nameHash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** A deterministic fake address for a node in 172.16.0.0/12 (private, never routed here). */
+export function nodeAddress(name: string): string {
+  const n = (nameHash(name) % 0xffffe) + 1;
   return `172.${16 + ((n >> 16) & 15)}.${(n >> 8) & 255}.${n & 255}`;
 }
 
 /** The pod CIDR a simulated node uses when the API has not assigned one: a /24 in 100.64.0.0/10. */
-export function fallbackPodCidr(index: number): string {
-  return `100.${64 + ((index >> 8) & 63)}.${index & 255}.0/24`;
+export function fallbackPodCidr(name: string): string {
+  const n = nameHash(name) % 16384;
+  return `100.${64 + ((n >> 8) & 63)}.${n & 255}.0/24`;
 }
 
 function conditions(now: string): Record<string, string>[] {
@@ -74,7 +82,7 @@ export function nodeObject(s: SimNodeSpec, now: string): KObject {
       allocatable: resources,
       conditions: conditions(now),
       addresses: [
-        { type: "InternalIP", address: nodeAddress(s.index) },
+        { type: "InternalIP", address: nodeAddress(s.name) },
         { type: "Hostname", address: s.name },
       ],
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },

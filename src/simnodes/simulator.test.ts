@@ -80,7 +80,9 @@ describe("simulated nodes", () => {
       return x.status?.phase === "Running" ? x : undefined;
     });
     assert.match(p.status.podIP, /^\d+\.\d+\.\d+\.\d+$/);
-    assert.equal(p.status.hostIP, "172.16.0.1");
+    const node = await tc.client.resource(nodes).get("", "sim-0");
+    assert.equal(p.status.hostIP, node.status.addresses[0].address);
+    assert.match(p.status.hostIP, /^172\.(1[6-9]|2\d|3[01])\./);
     assert.equal(p.status.containerStatuses[0].ready, true);
     assert.ok(p.status.conditions.some((c: { type: string; status: string }) => c.type === "Ready" && c.status === "True"));
   });

@@ -89,7 +89,7 @@ export class Simulator {
     for (const spec of o.nodes) {
       this.nodes.set(spec.name, {
         spec,
-        podCidrBase: cidrBase(fallbackPodCidr(spec.index)),
+        podCidrBase: cidrBase(fallbackPodCidr(spec.name)),
         usedIps: new Set(),
         nextLeaseAt: 0,
         nextStatusAt: 0,
@@ -263,7 +263,7 @@ export class Simulator {
       if (phase !== "Running" || !pod.status?.podIP) {
         const ip = this.allocateIp(key, n, pod.status?.podIP);
         this.startedAt.set(key, now);
-        await this.patchStatus(pod, runningStatus(pod, ip, nodeAddress(n.spec.index), nowStamp(), readyAfter === 0));
+        await this.patchStatus(pod, runningStatus(pod, ip, nodeAddress(n.spec.name), nowStamp(), readyAfter === 0));
         const wait = Math.min(readyAfter > 0 ? readyAfter : Infinity, finite ? runFor : Infinity);
         return wait === Infinity ? undefined : { requeueAfterMs: wait };
       }
@@ -275,7 +275,7 @@ export class Simulator {
       }
       const isReady = (pod.status?.conditions ?? []).some((c: { type: string; status: string }) => c.type === "Ready" && c.status === "True");
       if (!isReady && elapsed >= readyAfter) {
-        await this.patchStatus(pod, runningStatus(pod, pod.status.podIP, nodeAddress(n.spec.index), nowStamp(), true));
+        await this.patchStatus(pod, runningStatus(pod, pod.status.podIP, nodeAddress(n.spec.name), nowStamp(), true));
       }
       const waits = [!isReady ? readyAfter - elapsed : Infinity, finite ? runFor - elapsed : Infinity].filter((w) => w > 0 && w !== Infinity);
       return waits.length ? { requeueAfterMs: Math.min(...waits) } : undefined;

@@ -43,10 +43,10 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-function startProcess(dataDir: string, port: number): Promise<{ proc: ChildProcess; port: number }> {
+function startProcess(dataDir: string, port: number, extraArgs: string[]): Promise<{ proc: ChildProcess; port: number }> {
   const proc = spawn(
     process.execPath,
-    ["--max-semi-space-size=2", join(root, "bin/tskube.mjs"), "server", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", "--disable-agent"],
+    ["--max-semi-space-size=2", join(root, "bin/tskube.mjs"), "server", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", "--disable-agent", ...extraArgs],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TSKUBE_LOG: process.env.TSKUBE_LOG ?? "warn" } },
   );
   return new Promise((resolveStart, reject) => {
@@ -76,10 +76,10 @@ function startProcess(dataDir: string, port: number): Promise<{ proc: ChildProce
 }
 
 /** Starts a fresh single-server cluster. */
-export async function startCluster(): Promise<Cluster> {
+export async function startCluster(extraArgs: string[] = []): Promise<Cluster> {
   const dataDir = mkdtempSync(join(tmpdir(), "tskube-e2e-"));
   const home = mkdtempSync(join(tmpdir(), "tskube-home-"));
-  let { proc, port } = await startProcess(dataDir, 0);
+  let { proc, port } = await startProcess(dataDir, 0, extraArgs);
   const kubeconfig = join(dataDir, "kubeconfig.yaml");
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, KUBECONFIG: kubeconfig, HOME: home, PATH: process.env.PATH });
   const sims: ChildProcess[] = [];
@@ -111,10 +111,10 @@ export async function startCluster(): Promise<Cluster> {
       await waitExit(proc);
     },
     async restartServer() {
-      ({ proc } = await startProcess(dataDir, port));
+      ({ proc } = await startProcess(dataDir, port, extraArgs));
     },
     async simNodes(args) {
-      const sim = spawn(process.execPath, [join(root, "bin/tskube.mjs"), "sim-nodes", "--kubeconfig", kubeconfig, ...args], {
+      const sim = spawn(process.execPath, [join(root, "bin/tskube.mjs"), "sim-nodes", "--kubeconfig", kubeconfig, "--heartbeat-interval", "1", ...args], {
         stdio: ["ignore", "pipe", "pipe"],
         env: { ...process.env, TSKUBE_LOG: process.env.TSKUBE_LOG ?? "warn" },
       });
