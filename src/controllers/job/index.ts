@@ -4,7 +4,8 @@
  * exponential back-off between failures (10 s doubling, capped at 6 min;
  * base configurable with `setJobBackoffBase` or TSKUBE_JOB_BACKOFF_BASE_MS),
  * activeDeadlineSeconds, suspend, podFailurePolicy, and status with
- * finalizer-based pod tracking. Handlers only enqueue Job keys; syncJob
+ * finalizer-based pod tracking (pods whose Job is gone get their tracking
+ * finalizer released, as upstream does). Handlers only enqueue Job keys; syncJob
  * reconciles from the listers.
  */
 import { findResource } from "../../api/resources.ts";
@@ -83,6 +84,7 @@ class JobController implements Controller {
       client: ctx.client,
       jobs: jobs.lister(),
       podsOf: (uid) => pods.byIndex(controllerUidIndex, uid),
+      podsNamed: (ns, name) => pods.lister().listNamespace(ns).filter((p) => controllerOf(p, "Job")?.name === name),
       exp,
       recorder: ctx.recorder("job-controller"),
       backoff: new Map(),

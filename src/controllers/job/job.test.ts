@@ -44,6 +44,16 @@ describe("job controller", () => {
   const podsOf = async (name: string) =>
     (await env.client.resource(podsRes).list("default", { labelSelector: `batch.kubernetes.io/job-name=${name}` })).items;
 
+  it("releases the tracking finalizer of pods whose Job is gone", async () => {
+    await env.client.resource(jobsRes).create("default", job("orphaned", { completions: 1 }, { "sim.tskube.io/run-seconds": "30" }));
+    const pod = await eventually("a tracked pod", async () => (await podsOf("orphaned")).find((p) => p.metadata.finalizers?.includes("batch.kubernetes.io/job-tracking")));
+    await env.client.resource(jobsRes).delete("default", "orphaned", { propagationPolicy: "Orphan" });
+    await eventually("the finalizer released", async () => {
+      const p = await env.client.resource(podsRes).get("default", pod.metadata.name!);
+      return p.metadata.finalizers?.includes("batch.kubernetes.io/job-tracking") ? undefined : true;
+    });
+  });
+
   it("runs completions=5 with parallelism=2, never more than 2 active", async () => {
     await env.client.resource(jobsRes).create("default", job("five", { completions: 5, parallelism: 2 }));
     let maxActive = 0;

@@ -42,6 +42,8 @@ export interface JobSyncDeps {
   jobs: Lister<KObject>;
   /** Pods controlled by the Job with this uid. */
   podsOf(uid: string): KObject[];
+  /** Pods in `namespace` whose controller is a Job named `name` (of any uid). */
+  podsNamed(namespace: string, name: string): KObject[];
   exp: Expectations;
   recorder: EventRecorder;
   /** Per Job uid: consecutive failures since the last success, and when the last one was seen. */
@@ -59,6 +61,8 @@ const hasFinalizer = (p: KObject): boolean => (p.metadata.finalizers ?? []).incl
 /** Reconciles the Job `namespace/name`; throws to be retried with back-off. */
 export async function syncJob(d: JobSyncDeps, key: string, namespace: string, name: string): Promise<ReconcileResult | void> {
   const cached = d.jobs.get(namespace, name);
+  const strays = d.podsNamed(namespace, name).filter((p) => hasFinalizer(p) && p.metadata.ownerReferences?.find((o) => o.controller)?.uid !== cached?.metadata.uid);
+  if (strays.length) await releaseFinalizers(d, strays, new Set());
   if (!cached) {
     d.exp.delete(key);
     return;
@@ -71,7 +75,7 @@ export async function syncJob(d: JobSyncDeps, key: string, namespace: string, na
   const present = new Set(pods.filter(hasFinalizer).map((p) => p.metadata.uid!));
   for (const u of released) if (!present.has(u)) released.delete(u);
 
-  if (isFinished(job)) {
+  if (isFinished(job) || job.metadata.deletionTimestamp) {
     await releaseFinalizers(d, pods.filter((p) => hasFinalizer(p) && !released.has(p.metadata.uid!)), released);
     return;
   }
