@@ -22,7 +22,12 @@ export async function runWorkers<K>(
   workers: number,
   reconcile: (key: K) => Promise<ReconcileResult | void>,
   log?: (msg: string, fields?: Record<string, unknown>) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
+  if (signal) {
+    if (signal.aborted) queue.shutDown();
+    else signal.addEventListener("abort", () => queue.shutDown(), { once: true });
+  }
   const worker = async (): Promise<void> => {
     for (;;) {
       const key = await queue.get();

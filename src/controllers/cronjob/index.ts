@@ -59,9 +59,6 @@ class CronJobController implements Controller {
   }
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
-    const stop = (): void => this.#queue.shutDown();
-    signal.addEventListener("abort", stop, { once: true });
-    if (signal.aborted) stop();
     const deps = this.#deps!;
     await runWorkers(
       this.#queue,
@@ -71,6 +68,7 @@ class CronJobController implements Controller {
         return syncCronJob(deps, namespace, name);
       },
       (msg, fields) => ctx.log.warn(`cronjob: ${msg}`, fields),
+      signal,
     );
   }
 }

@@ -79,9 +79,6 @@ class DaemonSetController implements Controller {
   }
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
-    const stop = (): void => this.#queue.shutDown();
-    signal.addEventListener("abort", stop, { once: true });
-    if (signal.aborted) stop();
     const deps = this.#deps!;
     await runWorkers(
       this.#queue,
@@ -91,6 +88,7 @@ class DaemonSetController implements Controller {
         return syncDaemonSet(deps, key, namespace, name);
       },
       (msg, fields) => ctx.log.warn(`daemonset: ${msg}`, fields),
+      signal,
     );
   }
 }

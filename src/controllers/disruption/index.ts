@@ -70,9 +70,7 @@ class DisruptionController implements Controller {
   }
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.#queue.shutDown(), { once: true });
-    if (signal.aborted) this.#queue.shutDown();
-    await runWorkers(this.#queue, ctx.settings.workers, (key) => this.#sync(ctx, key), (m, f) => ctx.log.warn(`disruption: ${m}`, f));
+    await runWorkers(this.#queue, ctx.settings.workers, (key) => this.#sync(ctx, key), (m, f) => ctx.log.warn(`disruption: ${m}`, f), signal);
   }
 
   async #sync(ctx: ControllerContext, key: string): Promise<ReconcileResult | void> {

@@ -87,9 +87,7 @@ class EndpointsController implements Controller {
       if (ep.metadata.annotations?.[leaderAnnotation] !== undefined) continue;
       if (!this.#services.lister().get(namespace ?? "", name!)) this.#queue.add(metaNamespaceKey(ep));
     }
-    signal.addEventListener("abort", () => this.#queue.shutDown(), { once: true });
-    if (signal.aborted) this.#queue.shutDown();
-    await runWorkers(this.#queue, ctx.settings.workers, (key) => this.#sync(ctx, key), (m, f) => ctx.log.warn(`endpoint: ${m}`, f));
+    await runWorkers(this.#queue, ctx.settings.workers, (key) => this.#sync(ctx, key), (m, f) => ctx.log.warn(`endpoint: ${m}`, f), signal);
   }
 
   /** Reconciles one Service; a write that lost a race with the cache is retried shortly. */

@@ -86,9 +86,7 @@ class EndpointSliceController implements Controller {
   }
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
-    signal.addEventListener("abort", () => this.#queue.shutDown(), { once: true });
-    if (signal.aborted) this.#queue.shutDown();
-    await runWorkers(this.#queue, ctx.settings.workers, (key) => this.#sync(ctx, key), (m, f) => ctx.log.warn(`endpointslice: ${m}`, f));
+    await runWorkers(this.#queue, ctx.settings.workers, (key) => this.#sync(ctx, key), (m, f) => ctx.log.warn(`endpointslice: ${m}`, f), signal);
   }
 
   /** Reconciles one Service; waits (requeues) while the cache lags behind this controller's own writes. */

@@ -91,11 +91,8 @@ class GarbageCollector implements Controller {
   }
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
-    const stop = (): void => this.#queue.shutDown();
-    signal.addEventListener("abort", stop, { once: true });
-    if (signal.aborted) stop();
     const log = ctx.log.child("garbage-collector");
-    await runWorkers(this.#queue, ctx.settings.workers, (key) => this.#sync(ctx, key), (m, f) => log.warn(m, f));
+    await runWorkers(this.#queue, ctx.settings.workers, (key) => this.#sync(ctx, key), (m, f) => log.warn(m, f), signal);
   }
 
   #enqueueIfRelevant(info: ResourceInfo, o: KObject): void {

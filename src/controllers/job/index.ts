@@ -96,9 +96,6 @@ class JobController implements Controller {
   }
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
-    const stop = (): void => this.#queue.shutDown();
-    signal.addEventListener("abort", stop, { once: true });
-    if (signal.aborted) stop();
     const deps = this.#deps!;
     await runWorkers(
       this.#queue,
@@ -108,6 +105,7 @@ class JobController implements Controller {
         return syncJob(deps, key, namespace, name);
       },
       (msg, fields) => ctx.log.warn(`job: ${msg}`, fields),
+      signal,
     );
   }
 }

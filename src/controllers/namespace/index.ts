@@ -38,11 +38,8 @@ class NamespaceController implements Controller {
   }
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
-    const stop = (): void => this.#queue.shutDown();
-    signal.addEventListener("abort", stop, { once: true });
-    if (signal.aborted) stop();
     const log = ctx.log.child("namespace-controller");
-    await runWorkers(this.#queue, ctx.settings.workers, (name) => this.#sync(ctx, name), (m, f) => log.warn(m, f));
+    await runWorkers(this.#queue, ctx.settings.workers, (name) => this.#sync(ctx, name), (m, f) => log.warn(m, f), signal);
   }
 
   async #sync(ctx: ControllerContext, name: string): Promise<ReconcileResult | void> {

@@ -42,9 +42,7 @@ class NodeIpamController implements Controller {
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
     if (ctx.settings.serviceCidr) this.#set.occupy(ctx.settings.serviceCidr);
     for (const node of this.#nodes.lister().list()) this.#observe(node);
-    signal.addEventListener("abort", () => this.#queue.shutDown(), { once: true });
-    if (signal.aborted) this.#queue.shutDown();
-    await runWorkers(this.#queue, ctx.settings.workers, (name) => this.#sync(ctx, name), (m, f) => ctx.log.warn(`nodeipam: ${m}`, f));
+    await runWorkers(this.#queue, ctx.settings.workers, (name) => this.#sync(ctx, name), (m, f) => ctx.log.warn(`nodeipam: ${m}`, f), signal);
   }
 
   /** Records the CIDRs a Node already carries (replacing any allocation of ours for it). */

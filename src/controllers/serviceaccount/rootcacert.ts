@@ -43,10 +43,7 @@ class RootCACertPublisher implements Controller {
       await new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })));
       return;
     }
-    const stop = (): void => this.#queue.shutDown();
-    signal.addEventListener("abort", stop, { once: true });
-    if (signal.aborted) stop();
-    await runWorkers(this.#queue, ctx.settings.workers, (ns) => this.#sync(ctx, ns, ca), (m, f) => log.warn(m, f));
+    await runWorkers(this.#queue, ctx.settings.workers, (ns) => this.#sync(ctx, ns, ca), (m, f) => log.warn(m, f), signal);
   }
 
   async #sync(ctx: ControllerContext, namespace: string, ca: string): Promise<void> {

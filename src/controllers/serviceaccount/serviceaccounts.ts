@@ -38,11 +38,8 @@ class ServiceAccountsController implements Controller {
   }
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
-    const stop = (): void => this.#queue.shutDown();
-    signal.addEventListener("abort", stop, { once: true });
-    if (signal.aborted) stop();
     const log = ctx.log.child("serviceaccount-controller");
-    await runWorkers(this.#queue, ctx.settings.workers, (ns) => this.#sync(ctx, ns), (m, f) => log.warn(m, f));
+    await runWorkers(this.#queue, ctx.settings.workers, (ns) => this.#sync(ctx, ns), (m, f) => log.warn(m, f), signal);
   }
 
   async #sync(ctx: ControllerContext, namespace: string): Promise<void> {

@@ -47,9 +47,6 @@ class StatefulSetController implements Controller {
   }
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
-    const stop = (): void => this.#queue.shutDown();
-    signal.addEventListener("abort", stop, { once: true });
-    if (signal.aborted) stop();
     const deps = this.#deps!;
     await runWorkers(
       this.#queue,
@@ -59,6 +56,7 @@ class StatefulSetController implements Controller {
         return syncStatefulSet(deps, namespace, name);
       },
       (msg, fields) => ctx.log.warn(`statefulset: ${msg}`, fields),
+      signal,
     );
   }
 }

@@ -49,11 +49,8 @@ class TTLAfterFinishedController implements Controller {
   }
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {
-    const stop = (): void => this.#queue.shutDown();
-    signal.addEventListener("abort", stop, { once: true });
-    if (signal.aborted) stop();
     const log = ctx.log.child("ttl-after-finished-controller");
-    await runWorkers(this.#queue, ctx.settings.workers, (key) => this.#sync(ctx, key), (m, f) => log.warn(m, f));
+    await runWorkers(this.#queue, ctx.settings.workers, (key) => this.#sync(ctx, key), (m, f) => log.warn(m, f), signal);
   }
 
   async #sync(ctx: ControllerContext, key: string): Promise<ReconcileResult | void> {
