@@ -14,7 +14,9 @@ import { jobController } from "./job/index.ts";
 import { namespaceController } from "./namespace/index.ts";
 import { nodeIpamController } from "./nodeipam/index.ts";
 import { nodeLifecycleController } from "./nodelifecycle/index.ts";
+import { horizontalPodAutoscalerController } from "./podautoscaler/index.ts";
 import { replicaSetController, replicationControllerController } from "./replicaset/index.ts";
+import { resourceQuotaController } from "./resourcequota/index.ts";
 import { rootCACertPublisherController, serviceAccountController } from "./serviceaccount/index.ts";
 import { statefulSetController } from "./statefulset/index.ts";
 import { ttlAfterFinishedController } from "./ttlafterfinished/index.ts";
@@ -39,6 +41,8 @@ export const allControllers = new Map<string, ControllerFactory>([
   ["nodelifecycle", nodeLifecycleController],
   ["nodeipam", nodeIpamController],
   ["disruption", disruptionController],
+  ["resourcequota", resourceQuotaController],
+  ["horizontalpodautoscaling", horizontalPodAutoscalerController],
 ]);
 
 /**

@@ -10,7 +10,7 @@
 import { findResource, preferredVersion, type ResourceInfo } from "../../api/resources.ts";
 import type { KObject } from "../../api/types.ts";
 import { Quantity, tryParseQuantity } from "../../machinery/quantity.ts";
-import { addInto, addQuantity, chargeExpiry, isChargedPod, podMatchesScope, podUsage, type QuantityMap, type ScopeRequirement } from "./podusage.ts";
+import { addInto, chargeExpiry, isChargedPod, podMatchesScope, podUsage, type QuantityMap, type ScopeRequirement } from "./podusage.ts";
 
 const podsRes = findResource("", "v1", "pods")!;
 const servicesRes = findResource("", "v1", "services")!;
@@ -186,7 +186,7 @@ export function calculateUsage(quota: KObject, lookup: ObjectLookup, now: number
         if (expiry !== undefined && (nextChangeAt === undefined || expiry < nextChangeAt)) nextChangeAt = expiry;
       }
     }
-    for (const name of names) used[name] = addQuantity(new Quantity(0n, 0), sum.get(name) ?? new Quantity(0n, 0)).toString();
+    for (const name of names) used[name] = (sum.get(name) ?? new Quantity(0n, 0)).toString();
   }
   return { used, pending, nextChangeAt };
 }
