@@ -126,11 +126,15 @@ export async function serveWatch(
     discard(sink);
     res.end();
   };
+  // The response is chunk-encoded and its headers are flushed before any
+  // event, so complete chunks framed by the shared writer go straight to the
+  // socket; res.end() then writes the terminating chunk.
   const sink: ChunkSink = {
-    writeChunks(chunks) {
-      if (closed) return;
-      res.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks.map((c) => (typeof c === "string" ? Buffer.from(c) : c))));
-      if (res.writableLength > maxBufferedBytes) close();
+    writeFramed(framed) {
+      const sock = res.socket;
+      if (closed || !sock || sock.destroyed) return;
+      sock.write(framed);
+      if (sock.writableLength > maxBufferedBytes) close();
     },
   };
   const write = (s: Buffer | string): void => {

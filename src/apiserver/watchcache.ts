@@ -183,8 +183,10 @@ export class WatchCache {
       this.revision = Math.max(this.revision, rev);
     }
     for (const [b, list] of perBucket) {
+      const byPrefix = new Map<string, CacheEvent[]>();
       for (const r of b.watchers) {
-        const mine = list.filter((e) => e.key.startsWith(r.prefix));
+        let mine = byPrefix.get(r.prefix);
+        if (!mine) byPrefix.set(r.prefix, (mine = list.filter((e) => e.key.startsWith(r.prefix))));
         if (mine.length) r.watcher.onEvents(mine);
       }
     }

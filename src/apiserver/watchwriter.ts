@@ -4,9 +4,11 @@
  * per watcher. Writers queue their chunks and a shared flusher writes every
  * dirty stream at most once per `flushIntervalMs` (immediately when idle), so
  * under load several events share one write while an idle stream still sees
- * an event at once. A flush writes at most `flushSliceSize` streams per event
- * loop turn, so I/O callbacks (datastore commits, requests) interleave with
- * large fan-outs instead of waiting behind them.
+ * an event at once. Streams whose queues hold the same chunks (watchers of one
+ * collection without selectors) share one HTTP-chunk-framed buffer, built once
+ * per flush. A flush writes at most `flushSliceSize` streams per event-loop
+ * turn, so I/O callbacks (datastore commits, requests) interleave with large
+ * fan-outs instead of waiting behind them.
  */
 
 /** Minimum time between two flushes of the shared flusher. */
@@ -16,24 +18,59 @@ export const flushIntervalMs = 15;
 export const flushSliceSize = 128;
 
 export interface ChunkSink {
-  /** Writes the joined chunks; returns false when the stream should be closed (too slow). */
-  writeChunks(chunks: (Buffer | string)[]): void;
+  /**
+   * Writes one complete HTTP/1.1 chunk (`<hex length>\r\n<data>\r\n`) holding
+   * the queued lines. The buffer is shared between sinks: never modify it.
+   */
+  writeFramed(framed: Buffer): void;
 }
 
-const dirty = new Map<ChunkSink, (Buffer | string)[]>();
+type Chunk = Buffer | string;
+
+const dirty = new Map<ChunkSink, Chunk[]>();
+const ids = new WeakMap<Buffer, number>();
+let nextId = 1;
 let scheduled = false;
 let lastFlush = 0;
 
+/** Identity of a queue's content: shared Buffers get stable ids, strings are never shared. */
+function signature(chunks: Chunk[]): string {
+  let sig = "";
+  for (const c of chunks) {
+    if (typeof c === "string") return "";
+    let id = ids.get(c);
+    if (id === undefined) ids.set(c, (id = nextId++));
+    sig += `${id},`;
+  }
+  return sig;
+}
+
+/** Frames `chunks` as one HTTP chunk. */
+export function frameChunk(chunks: Chunk[]): Buffer {
+  const body = chunks.length === 1 && typeof chunks[0] !== "string" ? chunks[0] : Buffer.concat(chunks.map((c) => (typeof c === "string" ? Buffer.from(c) : c)));
+  return Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from("\r\n")]);
+}
+
 function flushAll(): void {
   lastFlush = performance.now();
-  const batch = [...dirty];
+  const shared = new Map<string, Buffer>();
+  const batch: [ChunkSink, Buffer][] = [];
+  for (const [sink, chunks] of dirty) {
+    const sig = signature(chunks);
+    let framed = sig ? shared.get(sig) : undefined;
+    if (!framed) {
+      framed = frameChunk(chunks);
+      if (sig) shared.set(sig, framed);
+    }
+    batch.push([sink, framed]);
+  }
   dirty.clear();
   writeSlices(batch, 0);
 }
 
-function writeSlices(batch: [ChunkSink, (Buffer | string)[]][], from: number): void {
+function writeSlices(batch: [ChunkSink, Buffer][], from: number): void {
   const end = Math.min(batch.length, from + flushSliceSize);
-  for (let i = from; i < end; i++) batch[i][0].writeChunks(batch[i][1]);
+  for (let i = from; i < end; i++) batch[i][0].writeFramed(batch[i][1]);
   if (end < batch.length) {
     setImmediate(writeSlices, batch, end);
     return;
@@ -51,7 +88,7 @@ function schedule(): void {
 }
 
 /** Queues `chunk` for `sink`; it is written with the next flush. */
-export function enqueue(sink: ChunkSink, chunk: Buffer | string): void {
+export function enqueue(sink: ChunkSink, chunk: Chunk): void {
   let list = dirty.get(sink);
   if (!list) dirty.set(sink, (list = []));
   list.push(chunk);
