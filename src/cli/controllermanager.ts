@@ -3,15 +3,12 @@
  * own kubeconfig, under leader election, with an HTTPS health/metrics port
  * (10257 by default).
  */
-import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import { ApiClient, loadKubeconfig } from "../client/index.ts";
-import { startHealthServer } from "../component/healthserver.ts";
 import { allControllers, selectControllers } from "../controllers/index.ts";
 import { runControllerManager } from "../controllers/manager.ts";
 import { defaultControllerSettings, type ControllerSettings } from "../controllers/types.ts";
 import { parseCidr } from "../apiserver/registry/allocator.ts";
-import { log } from "../machinery/log.ts";
+import { componentOptions, parseComponentFlags, runComponent, type ComponentFlags } from "./component.ts";
 
 export const controllerManagerUsage = `Usage: tskube controller-manager [flags]
 
@@ -32,12 +29,8 @@ Flags:
   -h, --help                             show this help
 `;
 
-export interface ControllerManagerFlags {
-  kubeconfig: string;
+export interface ControllerManagerFlags extends ComponentFlags {
   controllers: string;
-  leaderElect: boolean;
-  securePort: number;
-  bindAddress: string;
   settings: ControllerSettings;
 }
 
@@ -54,11 +47,8 @@ export function parseControllerManagerFlags(argv: string[]): ControllerManagerFl
     args: argv,
     strict: true,
     options: {
-      kubeconfig: { type: "string" },
+      ...componentOptions,
       controllers: { type: "string" },
-      "leader-elect": { type: "string" },
-      "secure-port": { type: "string" },
-      "bind-address": { type: "string" },
       "cluster-cidr": { type: "string" },
       "node-cidr-mask-size": { type: "string" },
       "node-monitor-grace-period": { type: "string" },
@@ -66,10 +56,7 @@ export function parseControllerManagerFlags(argv: string[]): ControllerManagerFl
       "concurrent-syncs": { type: "string" },
     },
   });
-  const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
-  if (!kubeconfig) throw new Error("--kubeconfig is required (or set KUBECONFIG)");
-  const le = values["leader-elect"] ?? "true";
-  if (le !== "true" && le !== "false") throw new Error(`--leader-elect: must be true or false`);
+  const common = parseComponentFlags(values, 10257);
   const clusterCidr = values["cluster-cidr"] ?? defaultControllerSettings.clusterCidr;
   parseCidr(clusterCidr);
   const settings: ControllerSettings = {
@@ -82,14 +69,7 @@ export function parseControllerManagerFlags(argv: string[]): ControllerManagerFl
   };
   const controllers = values.controllers ?? "*";
   selectControllers(controllers);
-  return {
-    kubeconfig,
-    controllers,
-    leaderElect: le === "true",
-    securePort: num(values["secure-port"], "--secure-port", 10257, -1),
-    bindAddress: values["bind-address"] ?? "127.0.0.1",
-    settings,
-  };
+  return { ...common, controllers, settings };
 }
 
 /** Runs the controller-manager until SIGINT/SIGTERM or lost leadership. */
@@ -102,29 +82,8 @@ export async function runControllerManagerCommand(argv: string[]): Promise<void>
     process.exitCode = 2;
     return;
   }
-  const client = new ApiClient(loadKubeconfig(f.kubeconfig), { userAgent: "tskube-controller-manager" });
-  let leading = false;
-  const health = await startHealthServer({ component: "kube-controller-manager", bindAddress: f.bindAddress, port: f.securePort, ready: () => leading || !f.leaderElect });
-  const stop = new AbortController();
-  process.on("SIGINT", () => stop.abort());
-  process.on("SIGTERM", () => stop.abort());
-  process.stdout.write(`tskube controller-manager: running (health on ${f.bindAddress}:${health.port})\n`);
-  await runControllerManager(
-    {
-      client,
-      controllers: selectControllers(f.controllers, allControllers),
-      settings: f.settings,
-      leaderElect: f.leaderElect,
-      identity: `${hostname()}_${process.pid}`,
-      onLeading: (l) => (leading = l),
-    },
-    stop.signal,
+  const controllers = selectControllers(f.controllers, allControllers);
+  await runComponent("controller-manager", f, (r, signal) =>
+    runControllerManager({ ...r, controllers, settings: f.settings, leaderElect: f.leaderElect }, signal),
   );
-  await health.close();
-  client.close();
-  if (!stop.signal.aborted) {
-    log.error("leader election lost");
-    process.exit(1);
-  }
-  process.exit(0);
 }

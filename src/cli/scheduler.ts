@@ -5,11 +5,9 @@
  * KubeSchedulerConfiguration file.
  */
 import { readFileSync } from "node:fs";
-import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import { ApiClient, loadKubeconfig } from "../client/index.ts";
-import { startHealthServer } from "../component/healthserver.ts";
 import { log } from "../machinery/log.ts";
+import { componentOptions, parseComponentFlags, runComponent, type ComponentFlags } from "./component.ts";
 import { parseSchedulerConfig, type SchedulerConfig } from "../scheduler/profile.ts";
 import { runScheduler } from "../scheduler/run.ts";
 
@@ -27,33 +25,14 @@ Flags:
   -h, --help            show this help
 `;
 
-export interface SchedulerFlags {
-  kubeconfig: string;
+export interface SchedulerFlags extends ComponentFlags {
   config: SchedulerConfig;
-  leaderElect: boolean;
-  securePort: number;
-  bindAddress: string;
 }
 
 /** Parses and checks the flags (reads and validates --config). */
 export function parseSchedulerFlags(argv: string[]): SchedulerFlags {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      kubeconfig: { type: "string" },
-      config: { type: "string" },
-      "leader-elect": { type: "string" },
-      "secure-port": { type: "string" },
-      "bind-address": { type: "string" },
-    },
-  });
-  const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
-  if (!kubeconfig) throw new Error("--kubeconfig is required (or set KUBECONFIG)");
-  const le = values["leader-elect"] ?? "true";
-  if (le !== "true" && le !== "false") throw new Error("--leader-elect: must be true or false");
-  const port = Number(values["secure-port"] ?? "10259");
-  if (!Number.isInteger(port) || port < -1 || port > 65535) throw new Error(`--secure-port: invalid port ${values["secure-port"]}`);
+  const { values } = parseArgs({ args: argv, strict: true, options: { ...componentOptions, config: { type: "string" } } });
+  const common = parseComponentFlags(values, 10259);
   let config: SchedulerConfig;
   try {
     config = values.config ? parseSchedulerConfig(readFileSync(values.config, "utf8")) : parseSchedulerConfig({});
@@ -61,7 +40,7 @@ export function parseSchedulerFlags(argv: string[]): SchedulerFlags {
     throw new Error(`--config: ${(err as Error).message}`);
   }
   for (const w of config.warnings) log.warn("scheduler configuration", { warning: w });
-  return { kubeconfig, config, leaderElect: le === "true", securePort: port, bindAddress: values["bind-address"] ?? "127.0.0.1" };
+  return { ...common, config };
 }
 
 /** Runs the scheduler until SIGINT/SIGTERM or lost leadership. */
@@ -74,19 +53,5 @@ export async function runSchedulerCommand(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const client = new ApiClient(loadKubeconfig(f.kubeconfig), { userAgent: "tskube-scheduler" });
-  let leading = false;
-  const health = await startHealthServer({ component: "kube-scheduler", bindAddress: f.bindAddress, port: f.securePort, ready: () => leading || !f.leaderElect });
-  const stop = new AbortController();
-  process.on("SIGINT", () => stop.abort());
-  process.on("SIGTERM", () => stop.abort());
-  process.stdout.write(`tskube scheduler: running (health on ${f.bindAddress}:${health.port})\n`);
-  await runScheduler({ client, config: f.config, leaderElect: f.leaderElect, identity: `${hostname()}_${process.pid}`, onLeading: (l) => (leading = l) }, stop.signal);
-  await health.close();
-  client.close();
-  if (!stop.signal.aborted) {
-    log.error("leader election lost");
-    process.exit(1);
-  }
-  process.exit(0);
+  await runComponent("scheduler", f, (r, signal) => runScheduler({ ...r, config: f.config, leaderElect: f.leaderElect }, signal));
 }

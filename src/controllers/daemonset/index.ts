@@ -10,7 +10,7 @@ import { findResource } from "../../api/resources.ts";
 import type { KObject } from "../../api/types.ts";
 import { metaNamespaceKey, runWorkers, splitKey, WorkQueue } from "../../client/index.ts";
 import { controllerOf, controllerUidIndex, ensureControllerUidIndex } from "../job/index.ts";
-import { Expectations } from "../job/podcontrol.ts";
+import { Expectations, ownedPodHandlers } from "../job/podcontrol.ts";
 import { revisionsResource } from "../revisions/history.ts";
 import type { Controller, ControllerContext, ControllerFactory } from "../types.ts";
 import { syncDaemonSet, type DaemonSetSyncDeps } from "./sync.ts";
@@ -33,31 +33,7 @@ class DaemonSetController implements Controller {
     const exp = new Expectations();
     const enqueue = (s: KObject): void => this.#queue.add(metaNamespaceKey(s));
     sets.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n), onDelete: enqueue });
-    const ownerKey = (p: KObject): string | undefined => {
-      const r = controllerOf(p, "DaemonSet");
-      return r ? `${p.metadata.namespace}/${r.name}` : undefined;
-    };
-    pods.addEventHandler({
-      onAdd: (p) => {
-        const k = ownerKey(p);
-        if (!k) return;
-        exp.creationObserved(k);
-        if (p.metadata.deletionTimestamp) exp.deletionObserved(k, p.metadata.uid!);
-        this.#queue.add(k);
-      },
-      onUpdate: (_o, p) => {
-        const k = ownerKey(p);
-        if (!k) return;
-        if (p.metadata.deletionTimestamp) exp.deletionObserved(k, p.metadata.uid!);
-        this.#queue.add(k);
-      },
-      onDelete: (p) => {
-        const k = ownerKey(p);
-        if (!k) return;
-        exp.deletionObserved(k, p.metadata.uid!);
-        this.#queue.add(k);
-      },
-    });
+    pods.addEventHandler(ownedPodHandlers("DaemonSet", exp, (k) => this.#queue.add(k), controllerOf));
     const all = (): void => {
       for (const s of sets.lister().list()) enqueue(s);
     };

@@ -12,7 +12,7 @@ import { findResource } from "../../api/resources.ts";
 import type { KObject } from "../../api/types.ts";
 import { metaNamespaceKey, runWorkers, splitKey, WorkQueue, type Informer } from "../../client/index.ts";
 import type { Controller, ControllerContext, ControllerFactory } from "../types.ts";
-import { Expectations } from "./podcontrol.ts";
+import { Expectations, ownedPodHandlers } from "./podcontrol.ts";
 import { syncJob, type JobSyncDeps } from "./sync.ts";
 
 export { setJobBackoffBase } from "./policy.ts";
@@ -55,31 +55,7 @@ class JobController implements Controller {
       enqueueJob(j);
     };
     jobs.addEventHandler({ onAdd: enqueueJob, onUpdate: (_o, n) => enqueueJob(n), onDelete: forget });
-    const ownerKey = (p: KObject): string | undefined => {
-      const r = controllerOf(p, "Job");
-      return r ? `${p.metadata.namespace}/${r.name}` : undefined;
-    };
-    pods.addEventHandler({
-      onAdd: (p) => {
-        const k = ownerKey(p);
-        if (!k) return;
-        exp.creationObserved(k);
-        if (p.metadata.deletionTimestamp) exp.deletionObserved(k, p.metadata.uid!);
-        this.#queue.add(k);
-      },
-      onUpdate: (_o, p) => {
-        const k = ownerKey(p);
-        if (!k) return;
-        if (p.metadata.deletionTimestamp) exp.deletionObserved(k, p.metadata.uid!);
-        this.#queue.add(k);
-      },
-      onDelete: (p) => {
-        const k = ownerKey(p);
-        if (!k) return;
-        exp.deletionObserved(k, p.metadata.uid!);
-        this.#queue.add(k);
-      },
-    });
+    pods.addEventHandler(ownedPodHandlers("Job", exp, (k) => this.#queue.add(k), controllerOf));
     this.#deps = {
       client: ctx.client,
       jobs: jobs.lister(),

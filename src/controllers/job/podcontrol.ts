@@ -1,9 +1,12 @@
 /**
  * Pod-control helpers for controllers that create pods with generated names
  * (Job, DaemonSet): ControllerExpectations (so a sync never acts on a cache
- * that has not yet seen its own creates and deletes) and slow-start batches.
- * Shared by the job and daemonset folders; a candidate for a common module.
+ * that has not yet seen its own creates and deletes), the pod event handlers
+ * that feed them, and slow-start batches. Shared by the job and daemonset
+ * folders; a candidate for a common module.
  */
+import type { KObject } from "../../api/types.ts";
+import type { EventHandlers } from "../../client/index.ts";
 
 interface Expect {
   adds: number;
@@ -82,4 +85,42 @@ export async function slowStartBatch(count: number, fn: (i: number) => Promise<v
     if (failed) return { ok, error: failed.reason };
   }
   return { ok };
+}
+
+/**
+ * Pod event handlers for a controller of `kind` that uses expectations:
+ * creations and deletions are observed for the owner's key, which is then
+ * enqueued. Pods without a controller of that kind are ignored.
+ */
+export function ownedPodHandlers(
+  kind: string,
+  exp: Expectations,
+  enqueue: (ownerKey: string) => void,
+  controllerOf: (pod: KObject, kind: string) => { name: string } | undefined,
+): EventHandlers<KObject> {
+  const ownerKey = (p: KObject): string | undefined => {
+    const r = controllerOf(p, kind);
+    return r ? `${p.metadata.namespace}/${r.name}` : undefined;
+  };
+  return {
+    onAdd: (p) => {
+      const k = ownerKey(p);
+      if (!k) return;
+      exp.creationObserved(k);
+      if (p.metadata.deletionTimestamp) exp.deletionObserved(k, p.metadata.uid!);
+      enqueue(k);
+    },
+    onUpdate: (_o, p) => {
+      const k = ownerKey(p);
+      if (!k) return;
+      if (p.metadata.deletionTimestamp) exp.deletionObserved(k, p.metadata.uid!);
+      enqueue(k);
+    },
+    onDelete: (p) => {
+      const k = ownerKey(p);
+      if (!k) return;
+      exp.deletionObserved(k, p.metadata.uid!);
+      enqueue(k);
+    },
+  };
 }
