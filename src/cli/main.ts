@@ -1,5 +1,6 @@
 /**
- * The tskube command: dispatches sub-commands (server, version, help).
+ * The tskube command: dispatches sub-commands (server, scheduler,
+ * controller-manager, sim-nodes, version, help).
  */
 import { runServer, serverUsage } from "./server.ts";
 import { runSimNodes, simNodesUsage } from "./simnodes.ts";
@@ -10,12 +11,14 @@ import { kubeVersion } from "../apiserver/server.ts";
 const usage = `tskube: a lightweight Kubernetes
 
 Usage:
-  tskube server [flags]     run the control plane (see: tskube server --help)
-  tskube scheduler [flags]  run the scheduler (see: tskube scheduler --help)
-  tskube controller-manager [flags]  run the controllers (see: tskube controller-manager --help)
-  tskube sim-nodes [flags]  run simulated nodes against a cluster (see: tskube sim-nodes --help)
-  tskube version          print the version
-  tskube help             print this help
+  tskube server [flags]              run the control plane (apiserver, scheduler, controllers)
+  tskube scheduler [flags]           run the scheduler on its own
+  tskube controller-manager [flags]  run the controllers on their own
+  tskube sim-nodes [flags]           run simulated nodes against a cluster
+  tskube version                     print the version
+  tskube help                        print this help
+
+Every command takes --help.
 `;
 
 /** Runs the command line `argv` (without node and script). */

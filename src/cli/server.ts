@@ -1,5 +1,6 @@
 /**
- * `tskube server`: starts the control plane on the embedded datastore with
+ * `tskube server`: starts the control plane (apiserver on the embedded
+ * datastore, plus the composed scheduler and controller-manager) with
  * k3s-style flags, writes the admin kubeconfig, reports readiness and shuts
  * down cleanly on SIGINT/SIGTERM.
  */
@@ -27,7 +28,8 @@ function defaultDataDir(): string {
 
 export const serverUsage = `Usage: tskube server [flags]
 
-Runs the control plane (kube-apiserver on the embedded datastore).
+Runs the control plane: the kube-apiserver on the embedded datastore, with the
+scheduler and the controller-manager composed in the same process.
 
 Flags:
   --data-dir DIR                  state directory (default /var/lib/tskube as root, ~/.tskube otherwise)
