@@ -22,18 +22,25 @@ export interface ServerProc {
   stop(): Promise<void>;
 }
 
-/** Starts `tskube server` (in `dataDir`, or a new temporary one) and waits for readiness. */
-export function startServer(dataDir?: string, keep = false): Promise<ServerProc> {
+/**
+ * Starts `tskube server` (in `dataDir`, or a new temporary one) and waits for
+ * readiness. `extraArgs` are appended to the server's flags.
+ */
+export function startServer(dataDir?: string, keep = false, extraArgs: string[] = []): Promise<ServerProc> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "tskube-bench-"));
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []), "--max-semi-space-size=2", join(root, "bin/tskube.mjs"), "server", "--data-dir", dir, "--https-listen-port", "0", "--bind-address", "127.0.0.1", "--disable-agent"], {
+  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []), "--max-semi-space-size=2", join(root, "bin/tskube.mjs"), "server", "--data-dir", dir, "--https-listen-port", "0", "--bind-address", "127.0.0.1", "--disable-agent", ...extraArgs], {
     stdio: ["ignore", "pipe", process.env.BENCH_SERVER_STDERR ? "inherit" : "ignore"],
     env: { ...process.env, TSKUBE_LOG: "warn" },
   });
   return new Promise((ok, fail) => {
     let out = "";
+    const cleanup = () => {
+      if (!dataDir && !keep) rmSync(dir, { recursive: true, force: true });
+    };
     const timer = setTimeout(() => {
       proc.kill("SIGKILL");
+      cleanup();
       fail(new Error("server not ready in 30 s"));
     }, 30_000);
     proc.stdout!.on("data", (d) => {
@@ -58,6 +65,7 @@ export function startServer(dataDir?: string, keep = false): Promise<ServerProc>
     });
     proc.once("exit", (code) => {
       clearTimeout(timer);
+      cleanup();
       fail(new Error(`server exited (${code})`));
     });
   });
@@ -109,6 +117,62 @@ export function percentile(sorted: number[], p: number): number {
 export function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** User plus system CPU time of a process in seconds (Linux /proc/<pid>/stat). */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** Peak resident set size of a process in MB so far (VmHWM, Linux). */
+export function peakRssMb(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+export interface SimNodesProc {
+  proc: ChildProcess;
+  /** Milliseconds from spawn until every node was registered. */
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+/** Runs `tskube sim-nodes` against a server as a child process and waits until its nodes are registered. */
+export function startSimNodes(s: { dataDir: string }, args: string[], timeoutMs = 300_000): Promise<SimNodesProc> {
+  const t0 = performance.now();
+  const proc = spawn(process.execPath, [join(root, "bin/tskube.mjs"), "sim-nodes", "--kubeconfig", join(s.dataDir, "kubeconfig.yaml"), ...args], {
+    stdio: ["ignore", "pipe", process.env.BENCH_SERVER_STDERR ? "inherit" : "ignore"],
+    env: { ...process.env, TSKUBE_LOG: "warn" },
+  });
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGTERM");
+      const t = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(t);
+    }
+  };
+  return new Promise((ok, fail) => {
+    let out = "";
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      fail(new Error(`sim-nodes not ready in ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    proc.stdout!.on("data", (d) => {
+      out += d;
+      if (/simulated nodes running/.test(out)) {
+        clearTimeout(timer);
+        ok({ proc, readyMs: performance.now() - t0, stop });
+      }
+    });
+    proc.once("exit", (code) => {
+      clearTimeout(timer);
+      fail(new Error(`sim-nodes exited (${code})`));
+    });
+  });
 }
 
 export function sleep(ms: number): Promise<void> {

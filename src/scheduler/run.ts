@@ -5,6 +5,14 @@
  * marked PodScheduled=False with upstream's message and a FailedScheduling
  * event; preemption victims are deleted gracefully. Runs under leader
  * election on the kube-system/kube-scheduler Lease.
+ *
+ * The loop yields to the event loop after YIELD_AFTER_MS of back-to-back
+ * scheduling cycles, so a long queue never starves informers, bindings or —
+ * when composed into `tskube server` — the apiserver sharing the process,
+ * while cheap cycles still run in batches. At most MAX_BINDS_IN_FLIGHT
+ * bindings are sent at once (the rest wait in order, their pods already
+ * assumed), so the client reuses a bounded set of keep-alive connections
+ * instead of opening one TLS connection per pod during a burst.
  */
 import { findResource } from "../api/resources.ts";
 import type { KObject } from "../api/types.ts";
@@ -33,6 +41,49 @@ export interface SchedulerRunOptions {
   identity: string;
   onLeading?(leading: boolean): void;
 }
+
+/** Binding requests sent concurrently; later bindings wait in FIFO order. */
+export const MAX_BINDS_IN_FLIGHT = 32;
+
+/** Runs async tasks with at most `limit` in flight, the rest in FIFO order. */
+export class TaskLimiter {
+  readonly #limit: number;
+  readonly #waiting: (() => Promise<void>)[] = [];
+  #head = 0;
+  #running = 0;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  /** Starts `task` now or when a slot frees up; task errors are the task's own business. */
+  run(task: () => Promise<void>): void {
+    if (this.#running < this.#limit) this.#start(task);
+    else this.#waiting.push(task);
+  }
+
+  #start(task: () => Promise<void>): void {
+    this.#running++;
+    task()
+      .catch(() => undefined)
+      .finally(() => {
+        this.#running--;
+        if (this.#head < this.#waiting.length) {
+          const next = this.#waiting[this.#head++];
+          if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
+            this.#waiting.splice(0, this.#head);
+            this.#head = 0;
+          }
+          this.#start(next);
+        }
+      });
+  }
+}
+
+/** Longest stretch of back-to-back scheduling cycles before the loop lets other work run. */
+export const YIELD_AFTER_MS = 5;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 function nowStamp(): string {
   return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -101,12 +152,20 @@ export async function runSchedulerOnce(o: SchedulerRunOptions, signal: AbortSign
     if (!(await informers.waitForSync(signal))) return;
     s.start();
     signal.addEventListener("abort", () => s.stop(), { once: true });
+    const binds = new TaskLimiter(MAX_BINDS_IN_FLIGHT);
+    let busyMs = 0;
     while (!signal.aborted) {
       const q = await s.queue.pop();
       if (!q) break;
+      const started = performance.now();
       const r = s.scheduleOne(q);
-      if (r.kind === "scheduled") void bindAndRecord(s, r, recorder);
+      if (r.kind === "scheduled") binds.run(() => bindAndRecord(s, r, recorder));
       else if (r.kind === "unschedulable") void recordFailure(client, r, recorder);
+      busyMs += performance.now() - started;
+      if (busyMs >= YIELD_AFTER_MS) {
+        await yieldToEventLoop();
+        busyMs = 0;
+      }
     }
   } finally {
     s.stop();

@@ -39,16 +39,19 @@ export function newImageLocality(_args: unknown, handle: Framework): ScorePlugin
   return {
     name: Names.ImageLocality,
     score(_state, pod: KObject, nodeInfo: NodeInfo) {
-      const total = handle.snapshot.numNodes || 1;
-      const containers = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+      const init: KObject[] = pod.spec?.initContainers ?? [];
+      const app: KObject[] = pod.spec?.containers ?? [];
       let sum = 0;
       if (nodeInfo.imageStates.size) {
-        for (const c of containers) {
-          const st = nodeInfo.imageStates.get(normalizeImageName(c.image ?? ""));
-          if (st) sum += Math.trunc(st.size * (st.numNodes / total));
+        const total = handle.snapshot.numNodes || 1;
+        for (const list of [init, app]) {
+          for (const c of list) {
+            const st = nodeInfo.imageStates.get(normalizeImageName(c.image ?? ""));
+            if (st) sum += Math.trunc(st.size * (st.numNodes / total));
+          }
         }
       }
-      return imageScore(sum, containers.length || 1);
+      return imageScore(sum, init.length + app.length || 1);
     },
   } satisfies ScorePlugin;
 }

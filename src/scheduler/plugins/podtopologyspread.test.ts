@@ -1,5 +1,7 @@
+/** Tests for PodTopologySpread: hard and soft constraints, defaults, and the memoised minimum. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { CycleState } from "../framework/cycle_state.ts";
 import { Snapshot } from "../framework/snapshot.ts";
 import { filterAll, frameworkWith, makeNode, makePod, scoreAll } from "../testutil.ts";
 import { ERR_REASON_CONSTRAINTS_NOT_MATCH, ERR_REASON_NODE_LABEL_NOT_MATCH } from "./podtopologyspread.ts";
@@ -51,4 +53,20 @@ test("system default constraints apply to workload-owned pods only", () => {
   const sf = frameworkWith({ preScore: ["PodTopologySpread"], score: ["PodTopologySpread"] });
   assert.deepEqual(scoreAll(sf, makePod("p", { labels: { app: "x" }, ownerKind: "ReplicaSet" }), snap), { a: 66, b: 100 });
   assert.deepEqual(scoreAll(sf, makePod("q", { labels: { app: "x" } }), snap), { a: 0, b: 0 });
+});
+
+test("hard constraint: the memoised minimum follows AddPod during preemption dry runs", () => {
+  const snap = Snapshot.from([makeNode("a", { labels: { [Z]: "z1" } }), makeNode("b", { labels: { [Z]: "z2" } })], [makePod("w1", { node: "a", labels: web })]);
+  const fwk = frameworkWith({ preFilter: ["PodTopologySpread"], filter: ["PodTopologySpread"] });
+  fwk.snapshot = snap;
+  const pod = makePod("p", { labels: web, spec: { topologySpreadConstraints: [tsc(Z, "DoNotSchedule")] } });
+  const state = new CycleState();
+  assert.equal(fwk.runPreFilterPlugins(state, pod, snap.nodeInfoList).status, undefined);
+  const [a, b] = [snap.get("a")!, snap.get("b")!];
+  assert.equal(fwk.runFilterPlugins(state, pod, a)?.message(), ERR_REASON_CONSTRAINTS_NOT_MATCH);
+  const w2 = makePod("w2", { node: "b", labels: web });
+  const b2 = b.clone();
+  b2.addPod(w2);
+  assert.equal(fwk.runPreFilterExtensionAddPod(state, pod, w2, b2), undefined);
+  assert.equal(fwk.runFilterPlugins(state, pod, a), undefined);
 });

@@ -100,24 +100,41 @@ function countMatching(pods: PodInfo[], sel: Selector, ns: string): number {
 
 class FilterState implements StateData {
   constraints: Constraint[];
-  /** `key\0value` -> matching pods. */
-  pairs = new Map<string, number>();
+  /** Topology key -> topology value -> matching pods (the `key=value` pairs upstream counts). */
+  counts = new Map<string, Map<string, number>>();
+  /** minMatch per constraint, computed on first use after a change (Filter asks once per node). */
+  #minMatch = new Map<Constraint, number>();
 
   constructor(constraints: Constraint[]) {
     this.constraints = constraints;
   }
 
+  /** Adds `n` matching pods to the pair `key=value`. */
+  add(key: string, value: string, n: number): void {
+    let m = this.counts.get(key);
+    if (!m) this.counts.set(key, (m = new Map()));
+    m.set(value, (m.get(value) ?? 0) + n);
+    this.#minMatch.clear();
+  }
+
+  /** Matching pods in the pair `key=value`. */
+  count(key: string, value: string): number {
+    return this.counts.get(key)?.get(value) ?? 0;
+  }
+
   /** Minimum matching count over the key's domains (0 when fewer than minDomains). */
   minMatch(c: Constraint): number {
-    let min = Infinity;
-    let domains = 0;
-    const prefix = c.topologyKey + "\0";
-    for (const [k, v] of this.pairs) {
-      if (!k.startsWith(prefix)) continue;
-      domains++;
-      if (v < min) min = v;
-    }
+    let m = this.#minMatch.get(c);
+    if (m === undefined) this.#minMatch.set(c, (m = this.#computeMinMatch(c)));
+    return m;
+  }
+
+  #computeMinMatch(c: Constraint): number {
+    const values = this.counts.get(c.topologyKey);
+    const domains = values?.size ?? 0;
     if (domains < c.minDomains || domains === 0) return 0;
+    let min = Infinity;
+    for (const v of values!.values()) if (v < min) min = v;
     return min;
   }
 
@@ -125,14 +142,13 @@ class FilterState implements StateData {
     if (podNamespace(other) !== podNamespace(pod) || !hasAllKeys(node, this.constraints)) return;
     for (const c of this.constraints) {
       if (!includes(c, pod, node) || !c.selector.matches(other.metadata.labels)) continue;
-      const k = `${c.topologyKey}\0${node.metadata.labels![c.topologyKey]}`;
-      this.pairs.set(k, (this.pairs.get(k) ?? 0) + sign);
+      this.add(c.topologyKey, node.metadata.labels![c.topologyKey], sign);
     }
   }
 
   clone(): FilterState {
     const c = new FilterState(this.constraints);
-    c.pairs = new Map(this.pairs);
+    for (const [k, m] of this.counts) c.counts.set(k, new Map(m));
     return c;
   }
 }
@@ -193,8 +209,7 @@ export function newPodTopologySpread(rawArgs: unknown, handle: Framework): PreFi
         if (!hasAllKeys(node, cs)) continue;
         for (const c of cs) {
           if (!includes(c, pod, node)) continue;
-          const k = `${c.topologyKey}\0${node.metadata.labels![c.topologyKey]}`;
-          s.pairs.set(k, (s.pairs.get(k) ?? 0) + countMatching(ni.pods, c.selector, ns));
+          s.add(c.topologyKey, node.metadata.labels![c.topologyKey], ni.pods.length ? countMatching(ni.pods, c.selector, ns) : 0);
         }
       }
       state.write(FILTER_KEY, s);
@@ -209,7 +224,7 @@ export function newPodTopologySpread(rawArgs: unknown, handle: Framework): PreFi
         const v = labels[c.topologyKey];
         if (v === undefined) return newStatus(Code.UnschedulableAndUnresolvable, ERR_REASON_NODE_LABEL_NOT_MATCH);
         const self = c.selector.matches(pod.metadata.labels) ? 1 : 0;
-        const skew = (s.pairs.get(`${c.topologyKey}\0${v}`) ?? 0) + self - s.minMatch(c);
+        const skew = s.count(c.topologyKey, v) + self - s.minMatch(c);
         if (skew > c.maxSkew) return newStatus(Code.Unschedulable, ERR_REASON_CONSTRAINTS_NOT_MATCH);
       }
       return undefined;
