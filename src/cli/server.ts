@@ -5,7 +5,7 @@
  * down cleanly on SIGINT/SIGTERM.
  */
 import { mkdirSync } from "node:fs";
-import { homedir, hostname } from "node:os";
+import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { ensurePki, servingAddresses } from "../machinery/certs.ts";
@@ -14,13 +14,11 @@ import { startApiServer } from "../apiserver/server.ts";
 import { log } from "../machinery/log.ts";
 import { openEmbeddedStore } from "../storage/index.ts";
 import { writeKubeconfig } from "./kubeconfig.ts";
-import { ApiClient } from "../client/index.ts";
-import { selectControllers } from "../controllers/index.ts";
+import { once } from "node:events";
+import { Worker } from "node:worker_threads";
 import { parseControllerManagerFlags, type ControllerManagerFlags } from "./controllermanager.ts";
-import { runControllerManager } from "../controllers/manager.ts";
+import type { ComponentJob } from "./componentworker.ts";
 import type { ClusterPki } from "../machinery/certs.ts";
-import { parseSchedulerConfig } from "../scheduler/profile.ts";
-import { runScheduler } from "../scheduler/run.ts";
 
 function defaultDataDir(): string {
   return process.getuid?.() === 0 ? "/var/lib/tskube" : join(homedir(), ".tskube");
@@ -185,55 +183,39 @@ function composedControllerManager(flags: ServerFlags): ControllerManagerFlags {
 }
 
 /**
- * Runs the composed control-plane components in this process, each as an API
- * client of the apiserver with its own certificate (composition changes
- * placement, not behaviour). Leader election stays on, so several servers
- * can share one datastore later.
+ * Runs the composed control-plane components, each on its own worker thread
+ * (so scheduling and reconciling do not queue behind the apiserver's event
+ * loop) and as an API client of the apiserver with its own certificate.
+ * Composition changes placement, not behaviour. Leader election stays on, so
+ * several servers can share one datastore later.
  */
 function startComponents(flags: ServerFlags, server: string, pki: ClusterPki): { stop(): Promise<void> } {
-  const stop = new AbortController();
-  const running: Promise<void>[] = [];
-  const clients: ApiClient[] = [];
-  if (!flags.disableControllerManager) {
-    const client = new ApiClient({ server, ca: pki.ca.cert, cert: pki.controllerManager.cert, key: pki.controllerManager.key }, { userAgent: "tskube-controller-manager" });
-    clients.push(client);
-    const loop = async (): Promise<void> => {
-      while (!stop.signal.aborted) {
-        const cm = composedControllerManager(flags);
-        await runControllerManager(
-          {
-            client,
-            controllers: selectControllers(cm.controllers),
-            settings: { ...cm.settings, serviceCidr: flags.serviceCidr },
-            leaderElect: true,
-            identity: `${hostname()}_${process.pid}`,
-          },
-          stop.signal,
-        ).catch((err) => log.error("controller-manager failed", { error: String(err?.stack ?? err) }));
-        if (!stop.signal.aborted) await new Promise((r) => setTimeout(r, 1000));
-      }
+  const workers: Worker[] = [];
+  const ext = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+  const start = (kind: ComponentJob["kind"], cert: { cert: string; key: string }): void => {
+    const job: ComponentJob = {
+      kind,
+      config: { server, ca: pki.ca.cert, cert: cert.cert, key: cert.key },
+      controllerManagerArgs: ["--cluster-cidr", flags.clusterCidr, ...flags.controllerManagerArgs],
+      serviceCidr: flags.serviceCidr,
     };
-    running.push(loop());
-  }
-  if (!flags.disableScheduler) {
-    const client = new ApiClient({ server, ca: pki.ca.cert, cert: pki.scheduler.cert, key: pki.scheduler.key }, { userAgent: "tskube-scheduler" });
-    clients.push(client);
-    const config = parseSchedulerConfig({});
-    const loop = async (): Promise<void> => {
-      while (!stop.signal.aborted) {
-        await runScheduler({ client, config, leaderElect: true, identity: `${hostname()}_${process.pid}` }, stop.signal).catch((err) =>
-          log.error("scheduler failed", { error: String(err?.stack ?? err) }),
-        );
-        if (!stop.signal.aborted) await new Promise((r) => setTimeout(r, 1000));
-      }
-    };
-    running.push(loop());
-  }
+    const w = new Worker(new URL(`./componentworker${ext}`, import.meta.url), { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 6 } });
+    w.on("error", (err: Error) => log.error(`${kind} thread failed`, { error: String(err?.stack ?? err) }));
+    workers.push(w);
+  };
+  if (!flags.disableControllerManager) start("controller-manager", pki.controllerManager);
+  if (!flags.disableScheduler) start("scheduler", pki.scheduler);
   return {
     async stop() {
-      stop.abort();
-      await Promise.all(running);
-      for (const c of clients) c.close();
+      await Promise.all(
+        workers.map(async (w) => {
+          const exited = once(w, "exit");
+          w.postMessage("stop");
+          const timer = setTimeout(() => void w.terminate(), 10_000);
+          await exited;
+          clearTimeout(timer);
+        }),
+      );
     },
   };
 }
