@@ -8,6 +8,7 @@
 import type { KObject } from "../api/types.ts";
 import { log as rootLog } from "../machinery/log.ts";
 import { isNotFound, type ApiClient, type ResourceClient } from "./rest.ts";
+import { rfc3339 } from "../machinery/time.ts";
 
 const log = rootLog.child("events");
 
@@ -87,7 +88,7 @@ export class EventRecorder {
 
   async #write(p: Pending): Promise<void> {
     const now = p.at.getTime();
-    const ts = p.at.toISOString().replace(/\.\d+Z$/, "Z");
+    const ts = rfc3339(p.at);
     const prev = this.#seen.get(p.key);
     if (prev && now - prev.last < aggregateWindowMs) {
       try {

@@ -21,6 +21,7 @@ import { selectorFromLabelSelector, selectorFromSet, type Selector } from "../ma
 import { log as rootLog } from "../machinery/log.ts";
 import type { SchedulerConfig } from "./profile.ts";
 import { Scheduler, type ScheduleOneResult } from "./scheduler.ts";
+import { rfc3339 as nowStamp } from "../machinery/time.ts";
 
 const log = rootLog.child("scheduler");
 const res = {
@@ -85,9 +86,6 @@ export const YIELD_AFTER_MS = 5;
 
 const yieldToEventLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-function nowStamp(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 /** The selector of the workload owning `pod` (for the default topology spread constraints). */
 function workloadSelectorFrom(inf: { services: Informer; replicasets: Informer; statefulsets: Informer; rcs: Informer }) {

@@ -22,6 +22,7 @@ import {
   simAnnotations,
   type SimNodeSpec,
 } from "./objects.ts";
+import { rfc3339 as nowStamp } from "../machinery/time.ts";
 
 const log = rootLog.child("sim-nodes");
 const nodesRes = findResource("", "v1", "nodes")!;
@@ -48,9 +49,6 @@ interface NodeState {
   nextStatusAt: number;
 }
 
-function nowStamp(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 function cidrBase(cidr: string): number {
   const [ip] = cidr.split("/");

@@ -7,6 +7,7 @@ import { randomInt, randomUUID } from "node:crypto";
 import { groupVersion, type ResourceInfo } from "../../api/resources.ts";
 import type { KObject } from "../../api/types.ts";
 import { convertFromStorage, convertToStorage } from "../../api/conversion/index.ts";
+import { rfc3339 } from "../../machinery/time.ts";
 
 /** Storage key of one object: /registry/<bucket>/<namespace>/<name> or /registry/<bucket>/<name>. */
 export function objectKey(info: ResourceInfo, namespace: string, name: string): string {
@@ -43,11 +44,11 @@ let lastStamp = "";
 
 /** RFC 3339 timestamp with second precision, as metav1.Time serialises. */
 export function nowTimestamp(now?: Date): string {
-  if (now) return now.toISOString().slice(0, 19) + "Z";
+  if (now) return rfc3339(now);
   const sec = Math.floor(Date.now() / 1000);
   if (sec !== lastSecond) {
     lastSecond = sec;
-    lastStamp = new Date(sec * 1000).toISOString().slice(0, 19) + "Z";
+    lastStamp = rfc3339(sec * 1000);
   }
   return lastStamp;
 }

@@ -13,6 +13,7 @@ import { isAlreadyExists, isNotFound, type ApiClient, type Clock, type EventReco
 import { deepEqual } from "../../machinery/validation.ts";
 import { controllerRef } from "../revisions/history.ts";
 import { isValidTimeZone, mostRecent, nextAfter, parseSchedule } from "./schedule.ts";
+import { rfc3339 } from "../../machinery/time.ts";
 
 export const scheduledTimestampAnnotation = "batch.kubernetes.io/cronjob-scheduled-timestamp";
 
@@ -25,7 +26,6 @@ export interface CronJobSyncDeps {
   res: { jobs: ReturnType<ApiClient["resource"]>; cronJobs: ReturnType<ApiClient["resource"]> };
 }
 
-const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
 
 function finished(job: KObject): "Complete" | "Failed" | undefined {
   const c = ((job.status?.conditions ?? []) as { type: string; status: string }[]).find((x) => (x.type === "Complete" || x.type === "Failed") && x.status === "True");

@@ -7,7 +7,7 @@
  * from the ReplicaSets, and when to look again before the deadline passes.
  */
 import type { KObject } from "../../api/types.ts";
-import { nowRfc3339 } from "../replicaset/status.ts";
+import { rfc3339 as nowRfc3339 } from "../../machinery/time.ts";
 import { maxUnavailable, replicasOf, specReplicas, statusSum } from "./util.ts";
 
 export interface DeploymentCondition {

@@ -13,6 +13,7 @@ import { selectorFromLabelSelector } from "../../machinery/labels.ts";
 import type { Controller, ControllerContext, ControllerFactory } from "../types.ts";
 import { canonical } from "../endpoints/pods.ts";
 import { budgetStatus, countHealthy, expectedAndDesired, liveDisruptedPods } from "./budget.ts";
+import { rfc3339 as stamp } from "../../machinery/time.ts";
 
 const pdbsRes = findResource("policy", "v1", "poddisruptionbudgets")!;
 const podsRes = findResource("", "v1", "pods")!;
@@ -28,9 +29,6 @@ function controllerOf(o: KObject): OwnerReference | undefined {
   return (o.metadata.ownerReferences ?? []).find((r) => r.controller);
 }
 
-function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 class DisruptionController implements Controller {
   readonly name = "disruption";

@@ -35,6 +35,7 @@ import {
   trackingFinalizer,
   type JobCondition,
 } from "./policy.ts";
+import { rfc3339 } from "../../machinery/time.ts";
 
 /** Everything syncJob needs; owned by the controller instance. */
 export interface JobSyncDeps {
@@ -84,7 +85,7 @@ export async function syncJob(d: JobSyncDeps, key: string, namespace: string, na
   const indexed = spec.completionMode === "Indexed";
   const completions: number | undefined = spec.completions ?? undefined;
   const nowMs = Date.now();
-  const now = new Date(nowMs).toISOString().replace(/\.\d+Z$/, "Z");
+  const now = rfc3339(nowMs);
   let current = job;
   const status = structuredClone(job.status ?? {});
   const conds: JobCondition[] = (status.conditions ??= []);

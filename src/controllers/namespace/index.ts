@@ -11,6 +11,7 @@ import type { KObject } from "../../api/types.ts";
 import { isConflict, isNotFound, runWorkers, WorkQueue, type Informer, type ReconcileResult } from "../../client/index.ts";
 import type { Controller, ControllerContext, ControllerFactory } from "../types.ts";
 import { deleteAllContent, deletionConditions, mergeConditions, type NamespaceCondition } from "./deleter.ts";
+import { rfc3339 as timestamp } from "../../machinery/time.ts";
 
 const namespacesRes = findResource("", "v1", "namespaces")!;
 
@@ -20,9 +21,6 @@ export const kubernetesFinalizer = "kubernetes";
 /** Longest wait before looking at a namespace whose content is still going away. */
 const maxRecheckMs = 5_000;
 
-function timestamp(d = new Date()): string {
-  return d.toISOString().replace(/\.\d+Z$/, "Z");
-}
 
 class NamespaceController implements Controller {
   readonly name = "namespace";

@@ -16,6 +16,7 @@ import type { KObject } from "../../api/types.ts";
 import { isConflict, isNotFound, runWorkers, WorkQueue, type EventRecorder, type Informer, type ReconcileResult } from "../../client/index.ts";
 import type { Controller, ControllerContext, ControllerFactory } from "../types.ts";
 import { conditionStatus, desiredManagedTaints, effectiveTolerations, evictionTime, reconcileTaints, type Taint } from "./taints.ts";
+import { rfc3339 as stamp } from "../../machinery/time.ts";
 
 const nodesRes = findResource("", "v1", "nodes")!;
 const podsRes = findResource("", "v1", "pods")!;
@@ -34,9 +35,6 @@ interface Health {
   readyHeartbeat?: string;
 }
 
-function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
 
 function noExecuteTaints(node: KObject | undefined): Taint[] {
   return ((node?.spec?.taints ?? []) as Taint[]).filter((t) => t.effect === "NoExecute");

@@ -21,6 +21,7 @@ import { defaultDownscaleStabilizationMs, defaultedBehavior, newHistory, normali
 import { computeReplicasForMetrics, type HpaCondition, type MetricStatus } from "./compute.ts";
 import { ResourceMetricsApiSource, type MetricsSource } from "./metrics.ts";
 import { defaultCpuInitializationPeriodMs, defaultInitialReadinessDelayMs, defaultTolerance } from "./replicas.ts";
+import { rfc3339 as stamp } from "../../machinery/time.ts";
 
 export type { MetricsSource, PodMetrics } from "./metrics.ts";
 
@@ -42,9 +43,6 @@ export interface HorizontalControllerOptions {
   metricsSource?: (client: ApiClient) => MetricsSource;
 }
 
-function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
-}
 
 /** Sets (or adds) a condition; lastTransitionTime changes only when the status does. */
 export function setCondition(status: KObject, c: HpaCondition, now: number): void {

@@ -8,6 +8,7 @@ import type { KObject } from "../../api/types.ts";
 import type { ResourceClient } from "../../client/index.ts";
 import { everything, selectorFromSet } from "../../machinery/labels.ts";
 import { isPodAvailable, isPodReady } from "./pods.ts";
+import { rfc3339 as nowRfc3339 } from "../../machinery/time.ts";
 
 export interface ReplicaCondition {
   type: string;
@@ -26,10 +27,6 @@ export interface ReplicaStatus {
   conditions?: ReplicaCondition[];
 }
 
-/** RFC 3339 at second precision, as metav1.Time serialises. */
-export function nowRfc3339(now = Date.now()): string {
-  return new Date(now).toISOString().replace(/\.\d+Z$/, "Z");
-}
 
 /**
  * The status `obj` should have given its claimed active `pods` and the error
