@@ -7,14 +7,9 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
 import { Agent, request } from "node:https";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { openEmbeddedStore } from "../storage/index.ts";
-import type { Store } from "../storage/types.ts";
-import { ensurePki, type ClusterPki } from "../machinery/certs.ts";
-import { startApiServer, type ApiServer } from "./server.ts";
+import { startTestCluster, type TestCluster } from "../client/testserver.ts";
+import type { ApiServer } from "./server.ts";
 
 interface Reply {
   status: number;
@@ -23,10 +18,8 @@ interface Reply {
 }
 
 describe("apiserver over HTTPS", () => {
-  let dir: string;
-  let store: Store;
+  let tc: TestCluster;
   let api: ApiServer;
-  let pki: ClusterPki;
   let agent: Agent;
   let anon: Agent;
 
@@ -79,29 +72,15 @@ describe("apiserver over HTTPS", () => {
     });
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "tskube-api-"));
-    pki = await ensurePki(join(dir, "tls"), { ips: ["127.0.0.1"], dnsNames: ["localhost"] });
-    store = await openEmbeddedStore({});
-    api = await startApiServer({
-      store,
-      ca: pki.ca,
-      serving: pki.serving,
-      bindAddress: "127.0.0.1",
-      port: 0,
-      advertiseAddress: "127.0.0.1",
-      serviceCidr: "10.43.0.0/16",
-      nodePortRange: "30000-32767",
-      watchCacheEventWindow: 8,
-    });
-    agent = new Agent({ keepAlive: true, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key });
-    anon = new Agent({ keepAlive: false, ca: pki.ca.cert });
+    tc = await startTestCluster({ watchCacheEventWindow: 8 });
+    api = tc.api;
+    agent = new Agent({ keepAlive: true, ca: tc.config.ca, cert: tc.config.cert, key: tc.config.key });
+    anon = new Agent({ keepAlive: false, ca: tc.config.ca });
   });
   after(async () => {
-    agent.destroy();
-    anon.destroy();
-    await api.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    agent?.destroy();
+    anon?.destroy();
+    await tc?.stop();
   });
 
   it("rejects anonymous requests except the public endpoints", async () => {
@@ -200,7 +179,8 @@ describe("apiserver over HTTPS", () => {
     const bad = await call("GET", "/api/v1/namespaces/w/configmaps?watch=1&sendInitialEvents=true");
     assert.equal(bad.status, 422);
     const t0 = Date.now();
-    const timed = await watch(`/api/v1/namespaces/w/configmaps?watch=1&resourceVersion=${store.currentRevision()}&timeoutSeconds=1`, () => false);
+    const rv = JSON.parse((await call("GET", "/api/v1/namespaces/w/configmaps")).body).metadata.resourceVersion;
+    const timed = await watch(`/api/v1/namespaces/w/configmaps?watch=1&resourceVersion=${rv}&timeoutSeconds=1`, () => false);
     assert.deepEqual(timed, []);
     assert.ok(Date.now() - t0 < 4000, "the server ends the watch after timeoutSeconds");
   });

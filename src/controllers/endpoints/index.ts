@@ -9,7 +9,7 @@
  */
 import { findResource } from "../../api/resources.ts";
 import type { KObject } from "../../api/types.ts";
-import { isAlreadyExists, isConflict, isNotFound, metaNamespaceKey, runWorkers, splitKey, WorkQueue, type Informer, type ReconcileResult } from "../../client/index.ts";
+import { isAlreadyExists, isConflict, isNotFound, metaNamespaceKey, runWorkers, splitKey, WorkQueue, type EventHandlers, type Informer, type ReconcileResult } from "../../client/index.ts";
 import { selectorFromSet } from "../../machinery/labels.ts";
 import type { Controller, ControllerContext, ControllerFactory } from "../types.ts";
 import { canonical } from "./pods.ts";
@@ -42,6 +42,26 @@ export function servicesForPod(services: Informer, pod: KObject): string[] {
   return out;
 }
 
+/**
+ * Pod handlers for controllers keyed by Service: a pod change enqueues every
+ * Service selecting the pod, and on a label change also those that selected
+ * it before.
+ */
+export function podToServiceHandlers(services: Informer, enqueue: (serviceKey: string) => void): EventHandlers<KObject> {
+  const podChanged = (p: KObject): void => {
+    for (const k of servicesForPod(services, p)) enqueue(k);
+  };
+  return {
+    onAdd: podChanged,
+    onDelete: podChanged,
+    onUpdate: (o, n) => {
+      if (o === n) return;
+      podChanged(n);
+      if (canonical(o.metadata.labels ?? {}) !== canonical(n.metadata.labels ?? {})) podChanged(o);
+    },
+  };
+}
+
 function triggerTime(svc: KObject, pods: KObject[]): string | undefined {
   let latest = svc.metadata.creationTimestamp ?? "";
   for (const p of pods) {
@@ -66,18 +86,7 @@ class EndpointsController implements Controller {
     const enqueue = (o: KObject): void => this.#queue.add(metaNamespaceKey(o));
     this.#services.addEventHandler({ onAdd: enqueue, onUpdate: (_o, n) => enqueue(n), onDelete: enqueue });
     this.#endpoints.addEventHandler({ onDelete: enqueue, onUpdate: (o, n) => o !== n && enqueue(n) });
-    const podChanged = (p: KObject): void => {
-      for (const k of servicesForPod(this.#services, p)) this.#queue.add(k);
-    };
-    this.#pods.addEventHandler({
-      onAdd: podChanged,
-      onDelete: podChanged,
-      onUpdate: (o, n) => {
-        if (o === n) return;
-        podChanged(n);
-        if (canonical(o.metadata.labels ?? {}) !== canonical(n.metadata.labels ?? {})) podChanged(o);
-      },
-    });
+    this.#pods.addEventHandler(podToServiceHandlers(this.#services, (k) => this.#queue.add(k)));
   }
 
   async run(ctx: ControllerContext, signal: AbortSignal): Promise<void> {

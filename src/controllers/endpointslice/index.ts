@@ -12,7 +12,7 @@ import type { KObject } from "../../api/types.ts";
 import { isAlreadyExists, isConflict, isNotFound, metaNamespaceKey, runWorkers, splitKey, WorkQueue, type Informer, type ReconcileResult } from "../../client/index.ts";
 import { selectorFromSet } from "../../machinery/labels.ts";
 import type { Controller, ControllerContext, ControllerFactory } from "../types.ts";
-import { headlessLabel, managesService, servicesForPod } from "../endpoints/index.ts";
+import { headlessLabel, managesService, podToServiceHandlers } from "../endpoints/index.ts";
 import { canonical } from "../endpoints/pods.ts";
 import { isHeadless } from "../endpoints/subsets.ts";
 import { defaultMaxEndpointsPerSlice, desiredGroups, planSlices, zoneLabel, type SliceEndpoint, type SlicePort } from "./plan.ts";
@@ -65,18 +65,7 @@ class EndpointSliceController implements Controller {
       if (svc && s.metadata.labels?.[managedByLabel] === controllerName) this.#queue.add(`${s.metadata.namespace}/${svc}`);
     };
     this.#slices.addEventHandler({ onAdd: sliceChanged, onDelete: sliceChanged, onUpdate: (o, n) => o !== n && (sliceChanged(o), sliceChanged(n)) });
-    const podChanged = (p: KObject): void => {
-      for (const k of servicesForPod(this.#services, p)) this.#queue.add(k);
-    };
-    this.#pods.addEventHandler({
-      onAdd: podChanged,
-      onDelete: podChanged,
-      onUpdate: (o, n) => {
-        if (o === n) return;
-        podChanged(n);
-        if (canonical(o.metadata.labels ?? {}) !== canonical(n.metadata.labels ?? {})) podChanged(o);
-      },
-    });
+    this.#pods.addEventHandler(podToServiceHandlers(this.#services, (k) => this.#queue.add(k)));
     this.#nodes.addEventHandler({
       onUpdate: (o, n) => {
         if (o.metadata.labels?.[zoneLabel] === n.metadata.labels?.[zoneLabel]) return;
