@@ -43,10 +43,17 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-function startProcess(dataDir: string, port: number, extraArgs: string[]): Promise<{ proc: ChildProcess; port: number }> {
+/** Options of startCluster. */
+export interface ClusterOptions {
+  /** Run the server's local node agent (kubelet + containerd) instead of --disable-agent. */
+  agent?: boolean;
+}
+
+function startProcess(dataDir: string, port: number, extraArgs: string[], opts: ClusterOptions): Promise<{ proc: ChildProcess; port: number }> {
+  const agentArgs = opts.agent ? [] : ["--disable-agent"];
   const proc = spawn(
     process.execPath,
-    ["--max-semi-space-size=2", join(root, "bin/tskube.mjs"), "server", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", "--disable-agent", ...extraArgs],
+    ["--max-semi-space-size=2", join(root, "bin/tskube.mjs"), "server", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", ...agentArgs, ...extraArgs],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TSKUBE_LOG: process.env.TSKUBE_LOG ?? "warn" } },
   );
   return new Promise((resolveStart, reject) => {
@@ -76,10 +83,10 @@ function startProcess(dataDir: string, port: number, extraArgs: string[]): Promi
 }
 
 /** Starts a fresh single-server cluster. */
-export async function startCluster(extraArgs: string[] = []): Promise<Cluster> {
+export async function startCluster(extraArgs: string[] = [], opts: ClusterOptions = {}): Promise<Cluster> {
   const dataDir = mkdtempSync(join(tmpdir(), "tskube-e2e-"));
   const home = mkdtempSync(join(tmpdir(), "tskube-home-"));
-  let { proc, port } = await startProcess(dataDir, 0, extraArgs);
+  let { proc, port } = await startProcess(dataDir, 0, extraArgs, opts);
   const kubeconfig = join(dataDir, "kubeconfig.yaml");
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, KUBECONFIG: kubeconfig, HOME: home, PATH: process.env.PATH });
   const sims: ChildProcess[] = [];
@@ -111,7 +118,7 @@ export async function startCluster(extraArgs: string[] = []): Promise<Cluster> {
       await waitExit(proc);
     },
     async restartServer() {
-      ({ proc } = await startProcess(dataDir, port, extraArgs));
+      ({ proc } = await startProcess(dataDir, port, extraArgs, opts));
     },
     async simNodes(args) {
       const sim = spawn(process.execPath, [join(root, "bin/tskube.mjs"), "sim-nodes", "--kubeconfig", kubeconfig, "--heartbeat-interval", "1", ...args], {
