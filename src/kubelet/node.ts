@@ -1,0 +1,307 @@
+/**
+ * Node registration and heartbeats: creates (or reconciles) this kubelet's
+ * Node object — labels, addresses, capacity/allocatable, nodeInfo, daemon
+ * endpoint, images — keeps its conditions current (Ready only once the
+ * runtime answers and the pod network is configured), renews the node Lease
+ * in kube-node-lease, and waits for spec.podCIDR (from the nodeipam
+ * controller) to write the node's CNI config.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync, statfsSync } from "node:fs";
+import { arch, cpus, release, totalmem } from "node:os";
+import { join } from "node:path";
+import { findResource } from "../api/resources.ts";
+import type { KObject } from "../api/types.ts";
+import { isAlreadyExists, isNotFound, type ApiClient } from "../client/index.ts";
+import { kubeVersion } from "../apiserver/server.ts";
+import type { Logger } from "../machinery/log.ts";
+import { rfc3339 } from "../machinery/time.ts";
+import type { CriClient } from "./cri/client.ts";
+
+const nodesRes = findResource("", "v1", "nodes")!;
+const leasesRes = findResource("coordination.k8s.io", "v1", "leases")!;
+
+export interface NodeManagerOptions {
+  client: ApiClient;
+  cri: CriClient;
+  nodeName: string;
+  nodeIP: string;
+  port: number;
+  maxPods: number;
+  rootDir: string;
+  /** Where to write the CNI conflist once the pod CIDR is known; no CNI handling when absent. */
+  cniConfDir?: string;
+  /** node capacity (cpu, memory, ephemeral-storage); measured when absent. */
+  capacity?: () => Record<string, string>;
+  writeCni?: (o: { confDir: string; networkName: string; bridge: string; podCidr: string; ipamDataDir: string }) => Promise<string>;
+  statusIntervalMs?: number;
+  leaseIntervalMs?: number;
+  log: Logger;
+}
+
+/** Kubernetes' name for Node's architecture. */
+export function goArch(a: string = arch()): string {
+  return a === "x64" ? "amd64" : a === "ia32" ? "386" : a;
+}
+
+function readTrim(path: string): string {
+  try {
+    return readFileSync(path, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
+function osImage(): string {
+  const text = readTrim("/etc/os-release");
+  const m = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(text);
+  return m?.[1] ?? "Linux";
+}
+
+/** Capacity measured from the host (used when the cgroups module gives none). */
+export function hostCapacity(rootDir: string): Record<string, string> {
+  let storage = "0";
+  try {
+    const s = statfsSync(rootDir);
+    storage = `${Math.floor((s.blocks * s.bsize) / 1024)}Ki`;
+  } catch {
+    /* unknown */
+  }
+  return { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, "ephemeral-storage": storage };
+}
+
+/** The per-node CNI bridge device (≤15 chars) and network name. */
+export function cniNames(nodeName: string): { bridge: string; networkName: string } {
+  const h = createHash("sha256").update(nodeName).digest("hex").slice(0, 8);
+  return { bridge: `tsk${h}`, networkName: `tskube-${nodeName.replace(/[^A-Za-z0-9_.-]/g, "-")}` };
+}
+
+function microTime(): string {
+  return new Date().toISOString().replace("Z", "000Z");
+}
+
+/** Registers the node and keeps its status and Lease fresh. */
+export class NodeManager {
+  #o: NodeManagerOptions;
+  #uid: string | undefined;
+  #podCidr: string | undefined;
+  #cniWritten = false;
+  #runtimeVersion = "containerd://unknown";
+  #runtimeReady = false;
+  #netReady = false;
+  #runtimeMessage = "container runtime is down";
+  #netMessage = "container runtime network not ready";
+  #lastConditions: Record<string, any>[] = [];
+  #lastStatusJson = "";
+  #lastStatusAt = 0;
+  #timers: NodeJS.Timeout[] = [];
+  #stopped = false;
+  #busy = false;
+
+  constructor(o: NodeManagerOptions) {
+    this.#o = { ...o };
+  }
+
+  /** Sets the capacity source (before start). */
+  setCapacity(fn: (() => Record<string, string>) | undefined): void {
+    if (fn) this.#o.capacity = fn;
+  }
+
+  /** True once the runtime answers and the pod network is configured. */
+  ready(): boolean {
+    return this.#runtimeReady && this.#netReady && (this.#cniWritten || !this.#o.cniConfDir);
+  }
+
+  podCidr(): string | undefined {
+    return this.#podCidr;
+  }
+
+  /** Registers the node (retrying until it works or stop()), then starts heartbeats. */
+  async start(): Promise<void> {
+    for (let i = 0; !this.#stopped; i++) {
+      try {
+        await this.#checkRuntime();
+        await this.#register();
+        break;
+      } catch (err) {
+        this.#o.log.warn("node registration failed, retrying", { error: String((err as Error).message ?? err) });
+        await new Promise((r) => setTimeout(r, Math.min(7000, 500 * 2 ** i)));
+      }
+    }
+    if (this.#stopped) return;
+    await this.#tick().catch(() => undefined);
+    this.#timers.push(setInterval(() => void this.#renewLease().catch((err) => this.#o.log.warn("lease renewal failed", { error: String(err) })), this.#o.leaseIntervalMs ?? 10_000));
+    this.#timers.push(setInterval(() => void this.#tick(), this.#o.statusIntervalMs ?? 10_000));
+    this.#timers.push(setInterval(() => { if (!this.ready()) void this.#tick(); }, 1000));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const t of this.#timers) clearInterval(t);
+    this.#timers = [];
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#busy || this.#stopped) return;
+    this.#busy = true;
+    try {
+      await this.#checkRuntime();
+      await this.#ensureCni();
+      await this.#updateStatus();
+    } catch (err) {
+      this.#o.log.warn("node status update failed", { error: String((err as Error).message ?? err) });
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #checkRuntime(): Promise<void> {
+    try {
+      const v = await this.#o.cri.runtime.Version({}, 5000);
+      this.#runtimeVersion = `${v.runtime_name || "containerd"}://${v.runtime_version}`;
+      const st = await this.#o.cri.runtime.Status({}, 5000);
+      const conds: any[] = st.status?.conditions ?? [];
+      const rt = conds.find((c) => c.type === "RuntimeReady");
+      this.#runtimeReady = !rt || rt.status === true;
+      this.#runtimeMessage = this.#runtimeReady ? "" : `container runtime not ready: ${rt?.reason ?? ""} ${rt?.message ?? ""}`;
+      const net = conds.find((c) => c.type === "NetworkReady");
+      this.#netReady = !net || net.status === true;
+      if (!this.#netReady) this.#netMessage = `container runtime network not ready: NetworkReady=false reason:${net.reason} message:${net.message}`;
+    } catch (err) {
+      this.#runtimeReady = false;
+      this.#runtimeMessage = `container runtime is down: ${(err as Error).message}`;
+    }
+  }
+
+  async #ensureCni(): Promise<void> {
+    if (this.#cniWritten || !this.#o.cniConfDir) return;
+    if (!this.#podCidr) {
+      const node = await this.#o.client.resource(nodesRes).get("", this.#o.nodeName);
+      this.#podCidr = node.spec?.podCIDR;
+    }
+    if (!this.#podCidr) return;
+    const write = this.#o.writeCni ?? (await import("../network/cni.ts")).writeCniConfig;
+    const { bridge, networkName } = cniNames(this.#o.nodeName);
+    await write({ confDir: this.#o.cniConfDir, networkName, bridge, podCidr: this.#podCidr, ipamDataDir: join(this.#o.rootDir, "cni-ipam") });
+    this.#cniWritten = true;
+    this.#o.log.info("pod network configured", { podCIDR: this.#podCidr, bridge });
+  }
+
+  #capacity(): Record<string, string> {
+    const c = this.#o.capacity?.() ?? hostCapacity(this.#o.rootDir);
+    return { ...c, pods: String(this.#o.maxPods) };
+  }
+
+  #conditions(now: string): Record<string, any>[] {
+    const ready = this.ready();
+    const readyMsg = ready
+      ? "kubelet is posting ready status"
+      : this.#runtimeReady
+        ? this.#netMessage
+        : this.#runtimeMessage;
+    const want = [
+      { type: "MemoryPressure", status: "False", reason: "KubeletHasSufficientMemory", message: "kubelet has sufficient memory available" },
+      { type: "DiskPressure", status: "False", reason: "KubeletHasNoDiskPressure", message: "kubelet has no disk pressure" },
+      { type: "PIDPressure", status: "False", reason: "KubeletHasSufficientPID", message: "kubelet has sufficient PID available" },
+      { type: "Ready", status: ready ? "True" : "False", reason: ready ? "KubeletReady" : "KubeletNotReady", message: readyMsg },
+    ];
+    return want.map((c) => {
+      const prev = this.#lastConditions.find((p) => p.type === c.type);
+      return { ...c, lastHeartbeatTime: now, lastTransitionTime: prev && prev.status === c.status ? prev.lastTransitionTime : now };
+    });
+  }
+
+  async #images(): Promise<Record<string, unknown>[]> {
+    try {
+      const res = await this.#o.cri.image.ListImages({}, 10_000);
+      return (res.images ?? [])
+        .map((i: any) => ({ names: [...(i.repo_digests ?? []), ...(i.repo_tags ?? [])], sizeBytes: Number(i.size ?? 0) }))
+        .filter((i: any) => i.names.length)
+        .slice(0, 50);
+    } catch {
+      return [];
+    }
+  }
+
+  #statusBody(now: string, images: Record<string, unknown>[]): Record<string, any> {
+    const cap = this.#capacity();
+    const machineID = readTrim("/etc/machine-id") || this.#o.nodeName;
+    return {
+      capacity: cap,
+      allocatable: cap,
+      conditions: this.#conditions(now),
+      addresses: [
+        { type: "InternalIP", address: this.#o.nodeIP },
+        { type: "Hostname", address: this.#o.nodeName },
+      ],
+      daemonEndpoints: { kubeletEndpoint: { Port: this.#o.port } },
+      nodeInfo: {
+        machineID,
+        systemUUID: readTrim("/sys/class/dmi/id/product_uuid") || machineID,
+        bootID: readTrim("/proc/sys/kernel/random/boot_id"),
+        kernelVersion: release(),
+        osImage: osImage(),
+        containerRuntimeVersion: this.#runtimeVersion,
+        kubeletVersion: kubeVersion.gitVersion,
+        kubeProxyVersion: kubeVersion.gitVersion,
+        operatingSystem: "linux",
+        architecture: goArch(),
+      },
+      images,
+    };
+  }
+
+  async #register(): Promise<void> {
+    const nodes = this.#o.client.resource(nodesRes);
+    const now = rfc3339();
+    const labels = {
+      "kubernetes.io/hostname": this.#o.nodeName,
+      "kubernetes.io/os": "linux",
+      "kubernetes.io/arch": goArch(),
+      "beta.kubernetes.io/os": "linux",
+      "beta.kubernetes.io/arch": goArch(),
+    };
+    const status = this.#statusBody(now, await this.#images());
+    let node: KObject;
+    try {
+      node = await nodes.create("", { apiVersion: "v1", kind: "Node", metadata: { name: this.#o.nodeName, labels }, spec: {}, status });
+      this.#o.log.info("node registered", { node: this.#o.nodeName });
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      node = await nodes.patch("", this.#o.nodeName, "merge", { metadata: { labels } });
+      this.#lastConditions = node.status?.conditions ?? [];
+    }
+    this.#uid = node.metadata.uid;
+    this.#podCidr = node.spec?.podCIDR;
+    await this.#renewLease();
+  }
+
+  async #updateStatus(): Promise<void> {
+    const now = rfc3339();
+    const body = this.#statusBody(now, await this.#images());
+    const cmp = JSON.stringify({ ...body, conditions: body.conditions.map((c: any) => ({ ...c, lastHeartbeatTime: "" })) });
+    if (cmp === this.#lastStatusJson && Date.now() - this.#lastStatusAt < 60_000) return;
+    await this.#o.client.resource(nodesRes).patch("", this.#o.nodeName, "merge", { status: body }, { subresource: "status" });
+    this.#lastConditions = body.conditions;
+    this.#lastStatusJson = cmp;
+    this.#lastStatusAt = Date.now();
+  }
+
+  async #renewLease(): Promise<void> {
+    if (this.#stopped) return;
+    const leases = this.#o.client.resource(leasesRes);
+    const now = microTime();
+    const spec = { holderIdentity: this.#o.nodeName, renewTime: now, leaseDurationSeconds: 40 };
+    try {
+      await leases.patch("kube-node-lease", this.#o.nodeName, "merge", { spec });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await leases.create("kube-node-lease", {
+        apiVersion: "coordination.k8s.io/v1",
+        kind: "Lease",
+        metadata: { name: this.#o.nodeName, namespace: "kube-node-lease", ownerReferences: this.#uid ? [{ apiVersion: "v1", kind: "Node", name: this.#o.nodeName, uid: this.#uid }] : undefined },
+        spec,
+      });
+    }
+  }
+}
