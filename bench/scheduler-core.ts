@@ -1,13 +1,14 @@
 /**
  * Scheduler core throughput without any API: 5,000 nodes (4 CPU, 16Gi,
- * 110 pods each) fed into the cache, 10,000 basic pods (100m / 100Mi)
+ * 110 pods each, the Node objects `tskube sim-nodes` registers) fed into the cache, 10,000 basic pods (100m / 100Mi)
  * queued, popped, scheduled with the default profile, bound through a no-op
  * binder and confirmed as the informer would.
  * Run: node bench/scheduler-core.ts. The last line is
  * `scheduler_core_throughput_5000_nodes: N pods/s`.
  */
 import { Scheduler } from "../src/scheduler/scheduler.ts";
-import { makeNode, makePod } from "../src/scheduler/testutil.ts";
+import { makePod } from "../src/scheduler/testutil.ts";
+import { nodeObject } from "../src/simnodes/objects.ts";
 
 const NODES = Number(process.env.NODES ?? 5000);
 const PODS = Number(process.env.PODS ?? 10_000);
@@ -15,7 +16,8 @@ const PODS = Number(process.env.PODS ?? 10_000);
 async function main(): Promise<void> {
   const s = new Scheduler({ handle: { binder: async () => {} } });
   for (let i = 0; i < NODES; i++) {
-    s.onNodeAdd(makeNode(`node-${i}`, { cpu: "4", memory: "16Gi", pods: "110", labels: { "topology.kubernetes.io/zone": `zone-${i % 3}` } }));
+    const node = nodeObject({ name: `node-${i}`, index: i, cpu: "4", memory: "16Gi", pods: 110, labels: { "topology.kubernetes.io/zone": `zone-${i % 3}` }, taints: [] }, "2026-01-01T00:00:00Z");
+    s.onNodeAdd({ ...node, metadata: { ...node.metadata, uid: `node-uid-${i}` } });
   }
   for (let i = 0; i < PODS; i++) s.onPodAdd(makePod(`pod-${i}`, { cpu: "100m", memory: "100Mi", uid: `uid-${i}` }));
   const started = performance.now();

@@ -7,7 +7,11 @@
  * and measures from the first create sent to the last pod seen with
  * spec.nodeName set (pods/s), plus per-pod create→bind latency percentiles,
  * the binding rate between the first and the last bind, time to all Running,
- * and the server's CPU seconds and peak RSS.
+ * the server's CPU seconds (also split by thread: apiserver, controller-manager,
+ * scheduler, V8/libuv helpers), the simulator's and this process's CPU
+ * seconds, the load average (the machine is shared) and peak RSS. The
+ * headline number counts every pod: 10,000 / (last bind - first create sent),
+ * while creates are still arriving (as upstream scheduler_perf measures).
  *
  * Workloads (as upstream scheduler_perf names them where they match):
  *   basic  — SchedulingBasic: 100m CPU / 100Mi requests, no affinity.
@@ -25,6 +29,8 @@
  * The last line is `scheduler_throughput_basic_5000_nodes: N pods/s` when that
  * case runs (it always runs last).
  */
+import { readdirSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { findResource } from "../src/api/resources.ts";
@@ -115,7 +121,10 @@ async function runCase(w: Workload, nodes: number): Promise<CaseResult> {
     startWatch(rv);
 
     const cpu0 = cpuSeconds(server.proc.pid!);
+    const threads0 = threadCpu(server.proc.pid!);
     const simCpu0 = cpuSeconds(sim.proc.pid!);
+    const cpuAtStart = process.cpuUsage();
+    const benchCpu0 = (cpuAtStart.user + cpuAtStart.system) / 1e6;
     const t0 = performance.timeOrigin + performance.now();
     const per = Math.ceil(pods / threads);
     const created = Promise.all(
@@ -153,6 +162,10 @@ async function runCase(w: Workload, nodes: number): Promise<CaseResult> {
     clearInterval(poll);
     peak = Math.max(peak, peakRssMb(server.proc.pid!));
     const cpu = cpuSeconds(server.proc.pid!) - cpu0;
+    const byThread = threadBreakdown(threads0, threadCpu(server.proc.pid!));
+    const selfCpu = process.cpuUsage();
+    const benchCpu = (selfCpu.user + selfCpu.system) / 1e6 - benchCpu0;
+    const load = loadavg()[0];
     const simCpu = cpuSeconds(sim.proc.pid!) - simCpu0;
     const firstSent = Math.min(...sentAt.values());
     const binds = [...boundAt.values()].sort((a, b) => a - b);
@@ -171,6 +184,8 @@ async function runCase(w: Workload, nodes: number): Promise<CaseResult> {
       `${name}_all_running: ${((lastRunning - firstSent) / 1000).toFixed(1)} s`,
       `${name}_server_cpu: ${cpu.toFixed(1)} cpu-seconds`,
       `${name}_sim_nodes_cpu: ${simCpu.toFixed(1)} cpu-seconds`,
+      `${name}_bench_cpu: ${benchCpu.toFixed(1)} cpu-seconds`,
+      `# ${name} server cpu-seconds by thread: ${byThread}; 1-min load average at the end ${load.toFixed(1)}`,
       `${name}_server_peak_rss: ${peak.toFixed(0)} MB`,
       `${name}: ${throughput.toFixed(0)} pods/s`,
     ];
@@ -184,6 +199,45 @@ async function runCase(w: Workload, nodes: number): Promise<CaseResult> {
     await sim?.stop();
     await server?.stop();
   }
+}
+
+/** CPU seconds per thread of a process, keyed `<comm>#<tid>` (Linux /proc/<pid>/task). */
+function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+        const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+        out.set(`${comm}#${tid}`, (Number(f[11]) + Number(f[12])) / 100);
+      } catch {
+        // the thread ended
+      }
+    }
+  } catch {
+    // the process ended
+  }
+  return out;
+}
+
+/**
+ * Where the server's CPU went between two threadCpu readings: the main thread
+ * (apiserver), the component worker threads in start order (controller-manager,
+ * then scheduler), and V8/libuv helper threads summed.
+ */
+function threadBreakdown(a: Map<string, number>, b: Map<string, number>): string {
+  const rows: [string, number, number][] = [];
+  let helpers = 0;
+  for (const [k, v] of b) {
+    const d = v - (a.get(k) ?? 0);
+    const [comm, tid] = k.split("#");
+    if (comm === "MainThread" || comm === "WorkerThread") rows.push([comm, Number(tid), d]);
+    else helpers += d;
+  }
+  rows.sort((x, y) => x[1] - y[1]);
+  const names = ["apiserver", "controller-manager", "scheduler"];
+  return [...rows.map(([comm, , d], i) => `${names[i] ?? comm}=${d.toFixed(1)}`), `helpers=${helpers.toFixed(1)}`].join(" ");
 }
 
 const cases: [Workload, number][] = [];

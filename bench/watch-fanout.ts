@@ -4,14 +4,21 @@
  * 200 objects/s; measures the delay from the start of each write to each
  * watcher receiving its event. Last line: the p99 delay.
  */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
-import { adminClient, percentile, sleep, startServer } from "./lib.ts";
+import { adminClient, cpuSeconds, percentile, sleep, startServer } from "./lib.ts";
 
 const watchers = Number(process.env.BENCH_WATCHERS ?? 1000);
 const rate = Number(process.env.BENCH_RATE ?? 200);
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const threads = Number(process.env.BENCH_THREADS ?? 2);
+
+/** System CPU time of a process in seconds (Linux /proc/<pid>/stat). */
+function sysSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[12]) / 100;
+}
 
 const server = await startServer();
 const client = adminClient(server, 64);
@@ -37,6 +44,9 @@ try {
   await Promise.all(opened);
   clearTimeout(guard);
   const total = rate * seconds;
+  const serverCpu0 = cpuSeconds(server.proc.pid!);
+  const serverSys0 = sysSeconds(server.proc.pid!);
+  const benchCpu0 = process.cpuUsage();
   const writer = new Worker(join(import.meta.dirname, "fanout-writer.ts"), { workerData: { port: server.port, dataDir: server.dataDir, rate, total } });
   const { latencies: writeLatency, failed } = await new Promise<{ latencies: number[]; failed: number }>((ok, fail) => {
     writer.once("message", ok);
@@ -44,13 +54,21 @@ try {
   });
   if (failed) throw new Error(`${failed} writes failed`);
   await sleep(3000);
+  const serverCpu = cpuSeconds(server.proc.pid!) - serverCpu0;
+  const serverSys = sysSeconds(server.proc.pid!) - serverSys0;
+  const benchCpuUs = process.cpuUsage(benchCpu0);
+  const benchCpu = (benchCpuUs.user + benchCpuUs.system) / 1e6;
   const delays: number[] = [];
+  let reads = 0;
+  let short = 0;
   await Promise.all(
     workers.map(
       (w) =>
         new Promise<void>((ok) => {
-          w.on("message", (m: { delays?: number[] }) => {
+          w.on("message", (m: { delays?: number[]; reads?: number; perWatcher?: number[] }) => {
             if (m.delays) {
+              reads += m.reads ?? 0;
+              for (const n of m.perWatcher ?? []) if (n !== total) short++;
               for (const d of m.delays) delays.push(d);
               ok();
             }
@@ -65,6 +83,10 @@ try {
   console.log(`create_latency_p99_during_fanout: ${percentile(writeLatency, 99).toFixed(1)} ms`);
   console.log(`watch_events_expected: ${total * watchers} events`);
   console.log(`watch_events_received: ${delays.length} events`);
+  console.log(`server_cpu_during_fanout: ${serverCpu.toFixed(2)} s (system ${serverSys.toFixed(2)} s)`);
+  console.log(`load_generator_cpu_during_fanout: ${benchCpu.toFixed(2)} s (system ${(benchCpuUs.system / 1e6).toFixed(2)} s)`);
+  console.log(`watchers_missing_events: ${short} watchers`);
+  console.log(`watch_reads_per_watcher: ${(reads / watchers).toFixed(0)} reads`);
   console.log(`watch_fanout_p50: ${percentile(delays, 50).toFixed(1)} ms`);
   console.log(`watch_fanout_p99: ${percentile(delays, 99).toFixed(1)} ms`);
 } finally {

@@ -94,9 +94,11 @@ export async function serveWatch(
     return o;
   };
   const line = (type: string, obj: unknown): string => `{"type":"${type}","object":${JSON.stringify(obj)}}\n`;
+  // Memo keys are built once per watch, not once per event per watcher.
+  const memoKeys: Record<string, string> = { ADDED: `${gv}:ADDED`, MODIFIED: `${gv}:MODIFIED`, DELETED: `${gv}:DELETED` };
   const eventLine = (type: string, ev: CacheEvent, obj: KObject): Buffer | string => {
     if (rep.kind !== "json" || obj !== ev.obj) return line(type, encodeObject(obj));
-    const memoKey = `${gv}:${type}`;
+    const memoKey = memoKeys[type];
     ev.memo ??= new Map();
     let b = ev.memo.get(memoKey) as Buffer | undefined;
     if (b === undefined) {

@@ -121,9 +121,28 @@ export function schedulePod(fwk: Framework, state: CycleState, pod: KObject, sna
   if (feasible.length === 1) return { node: feasible[0].name, evaluatedNodes, feasibleNodes: 1 };
   const pre = fwk.runPreScorePlugins(state, pod, feasible);
   if (pre) return { error: pre };
-  const scores = fwk.runScorePlugins(state, pod, feasible);
-  if (!Array.isArray(scores)) return { error: scores };
-  return { node: selectHost(scores, fwk.random), evaluatedNodes, feasibleNodes: feasible.length };
+  const totals = fwk.runScorePluginsTotals(state, pod, feasible);
+  if (!(totals instanceof Float64Array)) return { error: totals };
+  return { node: selectHostByTotals(feasible, totals, fwk.random), evaluatedNodes, feasibleNodes: feasible.length };
+}
+
+/** selectHost over node-ordered totals (what schedulePod uses; no per-node objects). */
+function selectHostByTotals(nodes: NodeInfo[], totals: Float64Array, random: () => number): string {
+  let best = 0;
+  let max = totals[0];
+  let ties = 1;
+  for (let i = 1; i < nodes.length; i++) {
+    const t = totals[i];
+    if (t > max) {
+      max = t;
+      best = i;
+      ties = 1;
+    } else if (t === max) {
+      ties++;
+      if (random() * ties < 1) best = i;
+    }
+  }
+  return nodes[best].name;
 }
 
 /** The highest-scoring node; ties broken uniformly at random (reservoir sampling). */

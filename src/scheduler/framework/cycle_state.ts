@@ -16,6 +16,8 @@ export class CycleState {
   skipFilterPlugins = new Set<string>();
   /** Plugins whose Score is skipped this cycle (their PreScore returned Skip). */
   skipScorePlugins = new Set<string>();
+  /** The framework's Filter plugins minus skipFilterPlugins (a cache the framework fills and checks). */
+  activeFilterPlugins: { owner: object; skipSize: number; plugins: readonly unknown[] } | undefined;
 
   read<T>(key: string): T | undefined {
     return this.#data.get(key) as T | undefined;

@@ -90,6 +90,10 @@ function run<T>(plugin: string, fn: () => T): T | Status {
   }
 }
 
+function invalidScore(plugin: string, v: number): Status {
+  return newStatus(Code.Error, `plugin "${plugin}" returns an invalid score ${v}, it should in the range of [0, 100] after normalizing`).withPlugin(plugin);
+}
+
 function stamp(s: MaybeStatus, plugin: string): Status | undefined {
   if (!s) return undefined;
   if (!s.plugin) s.plugin = plugin;
@@ -241,13 +245,24 @@ export class Framework {
     return this.#extensions(state, (ext) => ext.removePod(state, pod, pi, nodeInfo));
   }
 
+  /**
+   * The Filter plugins not skipped in `state`, computed once per cycle (the
+   * skip set is final once PreFilter has run) and kept on the state.
+   */
+  #activeFilterPlugins(state: CycleState): FilterPlugin[] {
+    const skip = state.skipFilterPlugins;
+    const cached = state.activeFilterPlugins;
+    if (cached && cached.owner === this && cached.skipSize === skip.size) return cached.plugins as FilterPlugin[];
+    const plugins = skip.size ? this.filterPlugins.filter((p) => !skip.has(p.name)) : this.filterPlugins;
+    state.activeFilterPlugins = { owner: this, skipSize: skip.size, plugins };
+    return plugins;
+  }
+
   /** Runs Filter plugins in order; returns the first non-success status (plugin set), else undefined. */
   runFilterPlugins(state: CycleState, pod: KObject, nodeInfo: NodeInfo): Status | undefined {
-    const skip = state.skipFilterPlugins;
-    const plugins = this.filterPlugins;
+    const plugins = this.#activeFilterPlugins(state);
     for (let i = 0; i < plugins.length; i++) {
       const p = plugins[i];
-      if (skip.size && skip.has(p.name)) continue;
       let s: MaybeStatus;
       try {
         s = p.filter(state, pod, nodeInfo);
@@ -317,28 +332,70 @@ export class Framework {
    * node order or an error status.
    */
   runScorePlugins(state: CycleState, pod: KObject, nodes: NodeInfo[]): ScoreResult[] | Status {
-    const out: ScoreResult[] = nodes.map((n) => ({ name: n.name, total: 0 }));
-    const scores: NodeScore[] = nodes.map((n) => ({ name: n.name, score: 0 }));
+    const totals = this.runScorePluginsTotals(state, pod, nodes);
+    if (!(totals instanceof Float64Array)) return totals;
+    return nodes.map((n, i) => ({ name: n.name, total: totals[i] }));
+  }
+
+  /**
+   * runScorePlugins without the per-node result objects: the totals in node
+   * order, in a buffer the next call reuses (read it before scoring again).
+   */
+  runScorePluginsTotals(state: CycleState, pod: KObject, nodes: NodeInfo[]): Float64Array | Status {
+    const n = nodes.length;
+    if (this.#totals.length < n) this.#totals = new Float64Array(Math.max(n, this.#totals.length * 2));
+    const totals = this.#totals.subarray(0, n);
+    totals.fill(0);
+    let scores: NodeScore[] | undefined;
     for (const { plugin, weight } of this.scorePlugins) {
       if (state.skipScorePlugins.has(plugin.name)) continue;
-      for (let i = 0; i < nodes.length; i++) {
+      if (!plugin.normalizeScore) {
+        for (let i = 0; i < n; i++) {
+          let v: number;
+          try {
+            v = plugin.score(state, pod, nodes[i]);
+          } catch (e) {
+            return asStatus(e).withPlugin(plugin.name);
+          }
+          if (v > 100 || v < 0) return invalidScore(plugin.name, v);
+          totals[i] += v * weight;
+        }
+        continue;
+      }
+      scores ??= this.#scoreScratch(nodes);
+      for (let i = 0; i < n; i++) {
         try {
           scores[i].score = plugin.score(state, pod, nodes[i]);
         } catch (e) {
           return asStatus(e).withPlugin(plugin.name);
         }
       }
-      if (plugin.normalizeScore) {
-        const s = run(plugin.name, () => plugin.normalizeScore!(state, pod, scores));
-        if (!isSuccess(s)) return stamp(s, plugin.name)!;
-      }
-      for (let i = 0; i < nodes.length; i++) {
+      const s = run(plugin.name, () => plugin.normalizeScore!(state, pod, scores!));
+      if (!isSuccess(s)) return stamp(s, plugin.name)!;
+      for (let i = 0; i < n; i++) {
         const v = scores[i].score;
-        if (v > 100 || v < 0) return newStatus(Code.Error, `plugin "${plugin.name}" returns an invalid score ${v}, it should in the range of [0, 100] after normalizing`).withPlugin(plugin.name);
-        out[i].total += v * weight;
+        if (v > 100 || v < 0) return invalidScore(plugin.name, v);
+        totals[i] += v * weight;
       }
     }
-    return out;
+    return totals;
+  }
+
+  #totals = new Float64Array(0);
+  #scores: NodeScore[] = [];
+
+  /** The reusable NodeScore list, one entry per node (names set, scores 0). */
+  #scoreScratch(nodes: NodeInfo[]): NodeScore[] {
+    const scores = this.#scores;
+    scores.length = Math.min(scores.length, nodes.length);
+    for (let i = 0; i < nodes.length; i++) {
+      const e = scores[i];
+      if (e) {
+        e.name = nodes[i].name;
+        e.score = 0;
+      } else scores.push({ name: nodes[i].name, score: 0 });
+    }
+    return scores;
   }
 
   /** Reserve in order; on failure the caller must run Unreserve. */

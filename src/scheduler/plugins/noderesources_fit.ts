@@ -140,6 +140,22 @@ function rtcrScorer(resources: ResourceSpec[], rawShape: { utilization: number; 
 }
 
 const FILTER_KEY = "PreFilter" + Names.NodeResourcesFit;
+
+/** The pod's requests as PreFilter leaves them for Filter: the Resource plus flat numbers for the common case. */
+interface FitPre {
+  req: Resource;
+  cpu: number;
+  mem: number;
+  eph: number;
+  /** The pod requests some scalar (extended) resource: always take the full check. */
+  scalars: boolean;
+}
+
+function fitPre(req: Resource): FitPre {
+  let scalars = false;
+  for (const k in req.scalar) if (req.scalar[k] > 0) scalars = true;
+  return { req, cpu: req.milliCPU, mem: req.memory, eph: req.ephemeralStorage, scalars };
+}
 const SCORE_KEY = "PreScore" + Names.NodeResourcesFit;
 
 export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterPlugin & PreScorePlugin & ScorePlugin & EnqueueExtensions {
@@ -170,12 +186,24 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
   return {
     name: Names.NodeResourcesFit,
     preFilter(state: CycleState, pod: KObject) {
-      state.write(FILTER_KEY, podInfoFor(pod).requests.requests);
+      state.write(FILTER_KEY, fitPre(podInfoFor(pod).requests.requests));
       return undefined;
     },
     filter(state: CycleState, pod: KObject, nodeInfo: NodeInfo) {
-      const podReq = state.read<Resource>(FILTER_KEY) ?? podInfoFor(pod).requests.requests;
-      const insufficient = fitsRequest(podReq, nodeInfo, ignored, ignoredGroups);
+      const pre = state.read<FitPre>(FILTER_KEY) ?? fitPre(podInfoFor(pod).requests.requests);
+      if (!pre.scalars) {
+        const a = nodeInfo.allocatable;
+        const u = nodeInfo.requested;
+        if (
+          nodeInfo.pods.length < a.allowedPodNumber &&
+          (pre.cpu <= 0 || pre.cpu <= a.milliCPU - u.milliCPU) &&
+          (pre.mem <= 0 || pre.mem <= a.memory - u.memory) &&
+          (pre.eph <= 0 || pre.eph <= a.ephemeralStorage - u.ephemeralStorage)
+        ) {
+          return undefined;
+        }
+      }
+      const insufficient = fitsRequest(pre.req, nodeInfo, ignored, ignoredGroups);
       if (insufficient.length === 0) return undefined;
       const code = insufficient.some((r) => r.unresolvable) ? Code.UnschedulableAndUnresolvable : Code.Unschedulable;
       return newStatus(code, ...insufficient.map((r) => r.reason));
