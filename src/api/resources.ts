@@ -17,7 +17,8 @@ export type Subresource =
   | "proxy"
   | "finalize"
   | "token"
-  | "ephemeralcontainers";
+  | "ephemeralcontainers"
+  | "approval";
 
 export interface ResourceInfo {
   group: string;
@@ -135,6 +136,15 @@ const specs: Spec[] = [
     model: "V1HorizontalPodAutoscaler",
     storage: "horizontalpodautoscalers",
     storageVersion: "autoscaling/v2",
+  },
+  {
+    gv: "certificates.k8s.io/v1",
+    kind: "CertificateSigningRequest",
+    plural: "certificatesigningrequests",
+    ns: false,
+    short: ["csr"],
+    sub: ["status", "approval"],
+    model: "V1CertificateSigningRequest",
   },
 ];
 

@@ -32,6 +32,7 @@ function versionsOf(group: string): string[] {
 function subVerbs(sub: string): string[] {
   switch (sub) {
     case "status":
+    case "approval":
       return ["get", "patch", "update"];
     case "scale":
       return ["get", "patch", "update"];

@@ -14,6 +14,7 @@ import { getObject, listObjects, type ListQuery } from "./registry/read.ts";
 import type { FieldValidation, Registry, WriteOptions } from "./registry/registry.ts";
 import { patchObject, patchTypeOf, updateObject } from "./registry/update.ts";
 import type { RequestInfo } from "./request.ts";
+import type { UserInfo } from "./authn/types.ts";
 import { handleSubresource } from "./subresources.ts";
 import { parseIncludeObject, partialMetadata, toTable } from "./table.ts";
 import { serveWatch } from "./watch.ts";
@@ -29,6 +30,8 @@ export interface RequestContext {
   rep: Representation;
   warnings: string[];
   stopSignal: AbortSignal;
+  /** The authenticated caller. */
+  user?: UserInfo;
 }
 
 function boolParam(q: URLSearchParams, name: string): boolean | undefined {
@@ -62,7 +65,7 @@ export function writeOptions(ctx: RequestContext): WriteOptions {
   if (fm !== undefined && (fm.length > 128 || /[^\x20-\x7e]/.test(fm))) {
     throw new StatusError("Invalid", `fieldManager: Invalid value: "${fm}": must be at most 128 printable characters`);
   }
-  return { dryRun: parseDryRun(q.getAll("dryRun")), fieldManager: fm, fieldValidation: fv as FieldValidation, warnings: ctx.warnings };
+  return { dryRun: parseDryRun(q.getAll("dryRun")), fieldManager: fm, fieldValidation: fv as FieldValidation, warnings: ctx.warnings, user: ctx.user };
 }
 
 function listKind(kind: string): string {

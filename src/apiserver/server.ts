@@ -23,6 +23,8 @@ import { parseRequestInfo } from "./request.ts";
 import { bindPod } from "./subresources.ts";
 import { WatchCache } from "./watchcache.ts";
 import { log } from "../machinery/log.ts";
+import { isKubeletSubresource, serveKubeletSubresource, serveKubeletUpgrade } from "./proxy/index.ts";
+import { rejectUpgrade } from "../streaming/upgrade.ts";
 
 /** The Kubernetes version this apiserver reports (kubectl picks its client version from it). */
 export const kubeVersion = { major: "1", minor: "31", gitVersion: "v1.31.4+tskube" };
@@ -39,6 +41,8 @@ export interface ApiServerOptions {
   nodePortRange: string;
   /** Events the watch cache keeps per resource for resuming watches (default 5000). */
   watchCacheEventWindow?: number;
+  /** Client certificate for talking to kubelets (logs, exec, attach, port-forward, nodes/proxy). */
+  kubeletClient?: KeyPair;
 }
 
 export interface ApiServer {
@@ -49,11 +53,11 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
+import { TokenAuthenticator, type UserInfo } from "./authn/index.ts";
+import { objectKey } from "./registry/objects.ts";
+
 /** An authenticated caller. */
-export interface UserInfo {
-  name: string;
-  groups: string[];
-}
+export type { UserInfo } from "./authn/index.ts";
 
 const publicPaths = new Set(["/version", "/healthz", "/livez", "/readyz"]);
 
@@ -101,6 +105,8 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   await cache.start();
   const registry = new Registry({ store: o.store, cache, serviceCidr: o.serviceCidr, nodePortRange: o.nodePortRange });
   registry.restoreAllocations();
+  const secrets = findResource("", "v1", "secrets")!;
+  const tokens = new TokenAuthenticator({ getSecret: (ns, name) => registry.cache.get(objectKey(secrets, ns, name))?.obj });
   const discovery = buildDiscovery(`${o.advertiseAddress}:${o.port}`);
   const stop = new AbortController();
   let ready = false;
@@ -110,7 +116,12 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? "/", "https://apiserver");
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
-    const user = authenticate(req);
+    // k3s-style: the cluster CA, unauthenticated, so an agent can fetch it and check it against its join token.
+    if (path === "/cacerts" && req.method === "GET") return sendText(res, 200, o.ca.cert);
+    const certUser = authenticate(req);
+    const tokenUser = certUser ? undefined : tokens.authenticate(req);
+    if (tokenUser === "rejected") throw new StatusError("Unauthorized", "Unauthorized");
+    const user = certUser ?? tokenUser;
     if (!user && !publicPaths.has(path)) {
       throw new StatusError("Unauthorized", "Unauthorized");
     }
@@ -139,7 +150,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     if (!resource) throw new StatusError("NotFound", "the server could not find the requested resource");
     const warnings: string[] = [];
     const rep = negotiate(req.headers.accept, url.searchParams.get("pretty") === "true");
-    const ctx: RequestContext = { reg: registry, info, resource, query: url.searchParams, req, res, rep, warnings, stopSignal: stop.signal };
+    const ctx: RequestContext = { reg: registry, info, resource, query: url.searchParams, req, res, rep, warnings, stopSignal: stop.signal, user };
     const origWriteHead = res.writeHead.bind(res);
     res.writeHead = ((...args: Parameters<ServerResponse["writeHead"]>) => {
       if (warnings.length && !res.headersSent) res.setHeader("Warning", [...new Set(warnings)].map((w) => `299 - ${JSON.stringify(w)}`));
@@ -150,6 +161,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
       const b = decodeBody(await readBody(req), req.headers["content-type"]) as KObject;
       return bindPod(ctx, b?.metadata?.name ?? "", b);
     }
+    if (info.subresource && isKubeletSubresource(info)) return serveKubeletSubresource(registry, info, url.searchParams, req, res, o.kubeletClient);
     await handleResource(ctx);
   };
 
@@ -180,6 +192,18 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     },
   );
   server.on("clientError", (_err, socket) => socket.destroy());
+  // Upgraded requests (exec, attach, port-forward): same authentication as normal requests.
+  server.on("upgrade", (req: IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => {
+    socket.on("error", () => socket.destroy());
+    const url = new URL(req.url ?? "/", "https://apiserver");
+    const certUser = authenticate(req);
+    const tokenUser = certUser ? undefined : tokens.authenticate(req);
+    if (!certUser && (!tokenUser || tokenUser === "rejected")) {
+      return rejectUpgrade(socket, new StatusError("Unauthorized", "Unauthorized").toStatus());
+    }
+    const info = parseRequestInfo(req.method ?? "GET", url.pathname.replace(/\/+$/, ""), null);
+    void serveKubeletUpgrade(registry, info, url.searchParams, req, socket, head, o.kubeletClient);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(o.port, o.bindAddress, () => resolve());

@@ -17,7 +17,6 @@ import { decodeBody, readBody, sendObject } from "./http.ts";
 import { deleteObject } from "./registry/delete.ts";
 import { getObject } from "./registry/read.ts";
 import { bindPodToNode, finalizeNamespace, patchObject, patchTypeOf, updateObject } from "./registry/update.ts";
-import { nowTimestamp } from "./registry/objects.ts";
 
 const pdbs = findResource("policy", "v1", "poddisruptionbudgets")!;
 
@@ -29,7 +28,7 @@ function notServed(): StatusError {
   return new StatusError("NotFound", "the server could not find the requested resource");
 }
 
-async function handleStatus(ctx: RequestContext): Promise<void> {
+async function handleStatus(ctx: RequestContext, sub: "status" | "approval" = "status"): Promise<void> {
   const { reg, info, resource } = ctx;
   switch (info.verb) {
     case "get":
@@ -37,7 +36,7 @@ async function handleStatus(ctx: RequestContext): Promise<void> {
       return;
     case "update": {
       const opts = writeOptions(ctx);
-      const out = await updateObject(reg, resource, info.namespace, info.name, await readObjectBody(ctx, opts), "status", opts);
+      const out = await updateObject(reg, resource, info.namespace, info.name, await readObjectBody(ctx, opts), sub, opts);
       respondObject(ctx, 200, out.obj);
       return;
     }
@@ -45,12 +44,12 @@ async function handleStatus(ctx: RequestContext): Promise<void> {
       const type = patchTypeOf(ctx.req.headers["content-type"] ?? "");
       if (!type) throw unsupportedPatch(ctx.req.headers["content-type"]);
       const opts = writeOptions(ctx);
-      const obj = await patchObject(reg, resource, info.namespace, info.name, type, await readObjectBody(ctx, opts), "status", opts);
+      const obj = await patchObject(reg, resource, info.namespace, info.name, type, await readObjectBody(ctx, opts), sub, opts);
       respondObject(ctx, 200, obj);
       return;
     }
     default:
-      throw methodNotAllowed(info.verb, { group: resource.group, resource: `${resource.plural}/status` });
+      throw methodNotAllowed(info.verb, { group: resource.group, resource: `${resource.plural}/${sub}` });
   }
 }
 
@@ -119,7 +118,7 @@ async function handleScale(ctx: RequestContext): Promise<void> {
   throw conflict(qr, info.name, "the object is changing too fast; try again");
 }
 
-/** Binds a pod to a node (pods/binding and the bindings collection), then marks it scheduled. */
+/** Binds a pod to a node and marks it scheduled, in one write (pods/binding and the bindings collection). */
 export async function bindPod(ctx: RequestContext, podName: string, binding: KObject): Promise<void> {
   const { reg, info } = ctx;
   const pods = findResource("", "v1", "pods")!;
@@ -128,18 +127,6 @@ export async function bindPod(ctx: RequestContext, podName: string, binding: KOb
   if (target.kind && target.kind !== "Node") throw badRequest(`Binding.target.kind must be Node, got ${target.kind}`);
   const opts = writeOptions(ctx);
   const bound = await bindPodToNode(reg, pods, info.namespace, podName, target.name, binding.metadata?.annotations, binding.metadata?.uid, opts);
-  if (!opts.dryRun) {
-    await patchObject(
-      reg,
-      pods,
-      info.namespace,
-      podName,
-      "strategic",
-      { status: { conditions: [{ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: nowTimestamp() }] } },
-      "status",
-      { ...opts, warnings: [] },
-    );
-  }
   sendObject(ctx.res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201, details: { name: bound.metadata.name, kind: "pods" } }, ctx.rep);
 }
 
@@ -189,6 +176,9 @@ export async function handleSubresource(ctx: RequestContext): Promise<void> {
   switch (sub) {
     case "status":
       await handleStatus(ctx);
+      return;
+    case "approval":
+      await handleStatus(ctx, "approval");
       return;
     case "scale":
       await handleScale(ctx);

@@ -26,6 +26,9 @@ Flags:
   --node-monitor-grace-period SECONDS    a node silent this long becomes NotReady/Unknown (default 40)
   --default-not-ready-toleration-seconds SECONDS  eviction delay for pods on unreachable nodes (default 300)
   --concurrent-syncs N                   workers per controller (default 5)
+  --cluster-signing-cert-file FILE       CA certificate (PEM) csrsigning signs with (no signing without it)
+  --cluster-signing-key-file FILE        private key (PEM, PKCS#8) of that CA
+  --cluster-signing-duration SECONDS     longest lifetime of signed certificates (default 31536000, one year)
   -h, --help                             show this help
 `;
 
@@ -54,6 +57,9 @@ export function parseControllerManagerFlags(argv: string[]): ControllerManagerFl
       "node-monitor-grace-period": { type: "string" },
       "default-not-ready-toleration-seconds": { type: "string" },
       "concurrent-syncs": { type: "string" },
+      "cluster-signing-cert-file": { type: "string" },
+      "cluster-signing-key-file": { type: "string" },
+      "cluster-signing-duration": { type: "string" },
     },
   });
   const common = parseComponentFlags(values, 10257);
@@ -66,7 +72,13 @@ export function parseControllerManagerFlags(argv: string[]): ControllerManagerFl
     nodeMonitorGracePeriodMs: num(values["node-monitor-grace-period"], "--node-monitor-grace-period", defaultControllerSettings.nodeMonitorGracePeriodMs / 1000) * 1000,
     defaultTolerationSeconds: num(values["default-not-ready-toleration-seconds"], "--default-not-ready-toleration-seconds", defaultControllerSettings.defaultTolerationSeconds),
     workers: num(values["concurrent-syncs"], "--concurrent-syncs", defaultControllerSettings.workers, 1),
+    clusterSigningCertFile: values["cluster-signing-cert-file"],
+    clusterSigningKeyFile: values["cluster-signing-key-file"],
+    clusterSigningDurationSeconds: num(values["cluster-signing-duration"], "--cluster-signing-duration", defaultControllerSettings.clusterSigningDurationSeconds, 600),
   };
+  if (!settings.clusterSigningCertFile !== !settings.clusterSigningKeyFile) {
+    throw new Error("--cluster-signing-cert-file and --cluster-signing-key-file go together");
+  }
   const controllers = values.controllers ?? "*";
   selectControllers(controllers);
   return { ...common, controllers, settings };

@@ -3,18 +3,24 @@
  * controller-manager, sim-nodes, version, help).
  */
 import { runServer, serverUsage } from "./server.ts";
+import { agentUsage, runAgentCommand } from "./agent.ts";
 import { runSimNodes, simNodesUsage } from "./simnodes.ts";
+import { kubeletUsage, runKubeletCommand } from "./kubelet.ts";
 import { controllerManagerUsage, runControllerManagerCommand } from "./controllermanager.ts";
 import { runSchedulerCommand, schedulerUsage } from "./scheduler.ts";
+import { runImageCommand } from "./image.ts";
 import { kubeVersion } from "../apiserver/server.ts";
 
 const usage = `tskube: a lightweight Kubernetes
 
 Usage:
   tskube server [flags]              run the control plane (apiserver, scheduler, controllers)
+  tskube agent --server URL --token TOKEN  join this machine as a node (containerd + kubelet)
   tskube scheduler [flags]           run the scheduler on its own
   tskube controller-manager [flags]  run the controllers on their own
   tskube sim-nodes [flags]           run simulated nodes against a cluster
+  tskube kubelet [flags]             run the node agent (kubelet) against a CRI runtime
+  tskube image build|import|ls|rm    build and manage node images (no registry needed)
   tskube version                     print the version
   tskube help                        print this help
 
@@ -31,6 +37,13 @@ export async function main(argv: string[]): Promise<void> {
         return;
       }
       await runServer(rest);
+      return;
+    case "agent":
+      if (rest.includes("--help") || rest.includes("-h")) {
+        process.stdout.write(agentUsage);
+        return;
+      }
+      await runAgentCommand(rest);
       return;
     case "scheduler":
       if (rest.includes("--help") || rest.includes("-h")) {
@@ -52,6 +65,16 @@ export async function main(argv: string[]): Promise<void> {
         return;
       }
       await runSimNodes(rest);
+      return;
+    case "image":
+      await runImageCommand(rest);
+      return;
+    case "kubelet":
+      if (rest.includes("--help") || rest.includes("-h")) {
+        process.stdout.write(kubeletUsage);
+        return;
+      }
+      await runKubeletCommand(rest);
       return;
     case "version":
     case "--version":

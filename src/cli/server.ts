@@ -19,6 +19,8 @@ import { Worker } from "node:worker_threads";
 import { parseControllerManagerFlags, type ControllerManagerFlags } from "./controllermanager.ts";
 import type { ComponentJob } from "./componentworker.ts";
 import type { ClusterPki } from "../machinery/certs.ts";
+import { ApiClient } from "../client/index.ts";
+import { checkTokenFlag, ensureJoinToken } from "../agent/jointoken.ts";
 
 function defaultDataDir(): string {
   return process.getuid?.() === 0 ? "/var/lib/tskube" : join(homedir(), ".tskube");
@@ -40,6 +42,8 @@ Flags:
   --service-cidr CIDR             Service cluster IP range (default 10.43.0.0/16)
   --service-node-port-range RANGE NodePort range (default 30000-32767)
   --disable-agent                 do not run a node agent on this machine
+  --token TOKEN                   join token secret: 16 chars of [a-z0-9], or <id>.<secret> (default: generated
+                                  once; the full join token is written to <data-dir>/server/token)
   --disable-controller-manager    do not run the controllers in this process
   --disable-scheduler             do not run the scheduler in this process
   --kube-controller-manager-arg KEY=VALUE  a tskube controller-manager flag for the composed
@@ -62,6 +66,8 @@ export interface ServerFlags {
   disableScheduler: boolean;
   /** Flags for the composed controller-manager (`--key=value`). */
   controllerManagerArgs: string[];
+  /** `--token`: the join token's secret (or `<id>.<secret>`); generated when absent. */
+  token?: string;
 }
 
 /** Parses and checks `tskube server` flags; throws with a usage message on bad input. */
@@ -84,6 +90,7 @@ export function parseServerFlags(argv: string[]): ServerFlags {
       "disable-controller-manager": { type: "boolean" },
       "disable-scheduler": { type: "boolean" },
       "kube-controller-manager-arg": { type: "string", multiple: true },
+      token: { type: "string" },
     },
   });
   const dataDir = resolve(values["data-dir"] ?? defaultDataDir());
@@ -103,7 +110,9 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     disableControllerManager: values["disable-controller-manager"] ?? false,
     disableScheduler: values["disable-scheduler"] ?? false,
     controllerManagerArgs: (values["kube-controller-manager-arg"] ?? []).map((a) => `--${a}`),
+    token: values.token,
   };
+  if (flags.token !== undefined) checkTokenFlag(flags.token);
   for (const [flag, cidr] of [["--cluster-cidr", flags.clusterCidr], ["--service-cidr", flags.serviceCidr]]) {
     try {
       parseCidr(cidr);
@@ -159,7 +168,10 @@ export async function runServer(argv: string[]): Promise<void> {
   if (!flags.disableAgent) log.info("node agent not available yet: running the control plane only");
   const server = `https://127.0.0.1:${api.port}`;
   const components = startComponents(flags, server, pki);
+  const admin = new ApiClient({ server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key }, { userAgent: "tskube-server" });
+  const joinToken = await ensureJoinToken({ dataDir: flags.dataDir, client: admin, caPem: pki.ca.cert, explicit: flags.token }).finally(() => admin.close());
   process.stdout.write(`tskube: kubeconfig written to ${flags.kubeconfig}\n`);
+  process.stdout.write(`tskube: join token written to ${joinToken.tokenFile} (tskube agent --server https://<this-host>:${api.port} --token-file ${joinToken.tokenFile})\n`);
   process.stdout.write(`tskube: apiserver ready on https://${host}:${api.port} (${Math.round(performance.now() - t0)} ms)\n`);
 
   let stopping = false;
@@ -196,7 +208,15 @@ function startComponents(flags: ServerFlags, server: string, pki: ClusterPki): {
     const job: ComponentJob = {
       kind,
       config: { server, ca: pki.ca.cert, cert: cert.cert, key: cert.key },
-      controllerManagerArgs: ["--cluster-cidr", flags.clusterCidr, ...flags.controllerManagerArgs],
+      controllerManagerArgs: [
+        "--cluster-cidr",
+        flags.clusterCidr,
+        "--cluster-signing-cert-file",
+        join(flags.dataDir, "server", "tls", "ca.crt"),
+        "--cluster-signing-key-file",
+        join(flags.dataDir, "server", "tls", "ca.key"),
+        ...flags.controllerManagerArgs,
+      ],
       serviceCidr: flags.serviceCidr,
     };
     const w = new Worker(new URL(`./componentworker${ext}`, import.meta.url), { workerData: job, resourceLimits: { maxYoungGenerationSizeMb: 6 } });

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensurePki } from "../machinery/certs.ts";
+import { ensurePki, type ClusterPki } from "../machinery/certs.ts";
 import { startApiServer, type ApiServer } from "../apiserver/server.ts";
 import { openEmbeddedStore } from "../storage/index.ts";
 import type { ClientConfig } from "./config.ts";
@@ -17,6 +17,8 @@ export interface TestCluster {
   config: ClientConfig;
   /** An admin client (closed by stop()). */
   client: ApiClient;
+  /** The cluster PKI (CA key included: tests that sign certificates need it). */
+  pki: ClusterPki;
   /** A fresh admin client the caller closes. */
   newClient(opts?: ApiClientOptions): ApiClient;
   stop(): Promise<void>;
@@ -37,6 +39,7 @@ export async function startTestCluster(opts: { watchCacheEventWindow?: number } 
     serviceCidr: "10.43.0.0/16",
     nodePortRange: "30000-32767",
     watchCacheEventWindow: opts.watchCacheEventWindow,
+    kubeletClient: pki.kubeletClient,
   });
   const config: ClientConfig = { server: `https://127.0.0.1:${api.port}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key };
   const client = new ApiClient(config);
@@ -44,6 +47,7 @@ export async function startTestCluster(opts: { watchCacheEventWindow?: number } 
     api,
     config,
     client,
+    pki,
     newClient: (o) => new ApiClient(config, o),
     async stop() {
       client.close();

@@ -3,6 +3,7 @@
  * the `--controllers` selection syntax (`*` for all, `name` to add, `-name`
  * to remove).
  */
+import { csrApprovingController, csrSigningController } from "./certificates/index.ts";
 import { cronJobController } from "./cronjob/index.ts";
 import { daemonSetController } from "./daemonset/index.ts";
 import { deploymentController } from "./deployment/index.ts";
@@ -43,6 +44,8 @@ export const allControllers = new Map<string, ControllerFactory>([
   ["disruption", disruptionController],
   ["resourcequota", resourceQuotaController],
   ["horizontalpodautoscaling", horizontalPodAutoscalerController],
+  ["csrapproving", csrApprovingController],
+  ["csrsigning", csrSigningController],
 ]);
 
 /**

@@ -20,6 +20,11 @@ export interface ControllerSettings {
   defaultTolerationSeconds: number;
   /** Workers per controller (upstream's concurrent-*-syncs, mostly 5). */
   workers: number;
+  /** CA certificate / key (PEM files) the csrsigning controller signs with; no signing without them. */
+  clusterSigningCertFile?: string;
+  clusterSigningKeyFile?: string;
+  /** Longest certificate lifetime csrsigning issues (upstream --cluster-signing-duration, 8760h). */
+  clusterSigningDurationSeconds: number;
 }
 
 export const defaultControllerSettings: ControllerSettings = {
@@ -29,6 +34,7 @@ export const defaultControllerSettings: ControllerSettings = {
   nodeMonitorGracePeriodMs: 40_000,
   defaultTolerationSeconds: 300,
   workers: 5,
+  clusterSigningDurationSeconds: 365 * 24 * 3600,
 };
 
 /** What the controller-manager hands to every controller. */

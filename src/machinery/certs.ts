@@ -13,7 +13,7 @@ type X509 = typeof import("@peculiar/x509");
 let x509Module: X509 | undefined;
 
 /** Loads the X.509 library on first use: it is only needed to issue certificates, and costs memory. */
-async function x509(): Promise<X509> {
+export async function x509(): Promise<X509> {
   if (!x509Module) {
     await import("reflect-metadata");
     x509Module = await import("@peculiar/x509");
@@ -42,6 +42,8 @@ export interface ClusterPki {
   /** Client certificates of the composed control-plane components (CN system:kube-controller-manager, system:kube-scheduler). */
   controllerManager: KeyPair;
   scheduler: KeyPair;
+  /** The apiserver's client certificate towards kubelets (CN kube-apiserver-kubelet-client, O system:masters). */
+  kubeletClient: KeyPair;
 }
 
 function toPem(der: ArrayBuffer, label: string): string {
@@ -213,5 +215,10 @@ export async function ensurePki(dir: string, serving: { ips: string[]; dnsNames:
   };
   const controllerManager = await component("controller-manager", "system:kube-controller-manager");
   const scheduler = await component("scheduler", "system:kube-scheduler");
-  return { ca, serving: srv, admin, controllerManager, scheduler };
+  let kubeletClient = fresh ? undefined : read(dir, "kubelet-client");
+  if (!kubeletClient) {
+    kubeletClient = await issueCertificate(ca, { commonName: "kube-apiserver-kubelet-client", organizations: ["system:masters"], server: false });
+    write(dir, "kubelet-client", kubeletClient);
+  }
+  return { ca, serving: srv, admin, controllerManager, scheduler, kubeletClient };
 }

@@ -56,6 +56,12 @@ function defaultHPA(hpa: Obj, version: string): void {
     hpa.spec.metrics = [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 80 } } }];
 }
 
+/** certificates.k8s.io/v1: a condition without status is "True". */
+function defaultCertificateSigningRequest(csr: Obj): void {
+  if (!isObj(csr.status)) return;
+  for (const c of list(csr.status.conditions)) if (isObj(c)) setDefaultString(c, "status", "True");
+}
+
 type Defaulter = (o: Obj, info: ResourceInfo) => void;
 
 const defaulters: Record<string, Defaulter> = {
@@ -82,6 +88,7 @@ const defaulters: Record<string, Defaulter> = {
   "storage.k8s.io/StorageClass": defaultStorageClass,
   "scheduling.k8s.io/PriorityClass": defaultPriorityClass,
   "autoscaling/HorizontalPodAutoscaler": (o, info) => defaultHPA(o, info.version),
+  "certificates.k8s.io/CertificateSigningRequest": defaultCertificateSigningRequest,
 };
 
 /**

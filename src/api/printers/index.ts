@@ -17,6 +17,7 @@ import {
   statefulSetPrinter,
 } from "./apps.ts";
 import { cronJobPrinter, jobPrinter } from "./batch.ts";
+import { certificateSigningRequestPrinter } from "./certificates.ts";
 import {
   horizontalPodAutoscalerPrinter,
   leasePrinter,
@@ -78,6 +79,7 @@ const printers = new Map<string, Printer>([
   ["scheduling.k8s.io/PriorityClass", priorityClassPrinter],
   ["events.k8s.io/Event", eventPrinter],
   ["autoscaling/HorizontalPodAutoscaler", horizontalPodAutoscalerPrinter],
+  ["certificates.k8s.io/CertificateSigningRequest", certificateSigningRequestPrinter],
 ]);
 
 /** RFC 3339 in UTC with whole seconds, as Go formats a time; Go's zero time when unset. */

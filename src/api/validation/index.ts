@@ -15,6 +15,7 @@ import type { ResourceInfo } from "../resources.ts";
 import type { KObject } from "../types.ts";
 import * as apps from "./apps.ts";
 import * as batch from "./batch.ts";
+import * as certificates from "./certificates.ts";
 import * as core from "./core.ts";
 import * as net from "./networking.ts";
 import * as pod from "./pod.ts";
@@ -92,6 +93,11 @@ const rules: Record<string, KindRules> = {
     create: (o, i) => policy.validateHPA(o, i.version),
     update: (o, old, i) => policy.validateHPAUpdate(o, old, i.version),
     status: policy.validateHPAStatusUpdate,
+  },
+  "certificates.k8s.io/CertificateSigningRequest": {
+    create: certificates.validateCertificateSigningRequest,
+    update: certificates.validateCertificateSigningRequestUpdate,
+    status: certificates.validateCertificateSigningRequestStatusUpdate,
   },
 };
 

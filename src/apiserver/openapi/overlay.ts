@@ -239,6 +239,25 @@ export const docs: Record<string, Record<string, string>> = {
     targetCPUUtilizationPercentage: "Target mean CPU use as a percent of requests.",
   },
   [hpa1("Scale")]: { "": "The replica count of a scalable resource.", spec: "Desired replicas.", status: "Current replicas and selector." },
+  ["io.k8s.api.certificates.v1.CertificateSigningRequest"]: {
+    "": "A request for an X.509 certificate: a PKCS#10 request that a signer issues once it is approved.",
+  },
+  ["io.k8s.api.certificates.v1.CertificateSigningRequestSpec"]: {
+    "": "The certificate request and who sent it.",
+    request: "PEM-encoded PKCS#10 certificate request (base64 in JSON).",
+    signerName: "Qualified name of the signer asked to issue the certificate, e.g. kubernetes.io/kube-apiserver-client-kubelet.",
+    usages: "Key usages and extended key usages requested, e.g. digital signature, client auth.",
+    expirationSeconds: "Requested lifetime of the certificate in seconds (at least 600); the signer may issue a shorter one.",
+    username: "User who created the request. Set by the server.",
+    uid: "UID of the user who created the request. Set by the server.",
+    groups: "Groups of the user who created the request. Set by the server.",
+    extra: "Extra attributes of the user who created the request. Set by the server.",
+  },
+  ["io.k8s.api.certificates.v1.CertificateSigningRequestStatus"]: {
+    "": "Approval state and the issued certificate.",
+    conditions: "Approved, Denied and Failed conditions.",
+    certificate: "The issued certificate (PEM, base64 in JSON), set by the signer once approved.",
+  },
 };
 
 /** Known closed value sets, keyed `definition#field`. */

@@ -343,6 +343,9 @@ function addSubresource(paths: Record<string, Json>, item: string, sub: string, 
     case "ephemeralcontainers":
       paths[`${item}/ephemeralcontainers`] = readWrite(c, kind, "EphemeralContainers", c.def, c.gvk);
       return;
+    case "approval":
+      paths[`${item}/approval`] = readWrite(c, kind, "Approval", c.def, c.gvk);
+      return;
     case "finalize": {
       const put = readWrite(c, kind, "Finalize", c.def, c.gvk, ["put"]);
       paths[`${item}/finalize`] = put;

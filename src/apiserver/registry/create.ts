@@ -20,6 +20,7 @@ import {
 } from "./objects.ts";
 import { checkBodyIdentity, defaultAndValidate, handleUnknownFields, type Registry, type WriteOptions } from "./registry.ts";
 import { prepareStatusForCreate, tracksGeneration } from "./strategy.ts";
+import { csrKind, prepareCsrForCreate } from "./csr.ts";
 
 /** Resets the server-owned metadata of a new object. */
 function prepareMetaForCreate(info: ResourceInfo, obj: KObject): void {
@@ -55,6 +56,7 @@ export async function createObject(
   }
   prepareMetaForCreate(info, obj);
   prepareStatusForCreate(info, obj);
+  if (info.kind === csrKind) await prepareCsrForCreate(obj, opts.user);
   defaultAndValidate(info, obj, () => validateCreate(info, obj));
   const name = obj.metadata.name!;
   await reg.admitNamespace(info, namespace, name);

@@ -87,9 +87,32 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
-/** Deep copy of a JSON value. */
+/**
+ * Deep copy of a JSON value (objects decoded from JSON: plain objects,
+ * arrays, primitives); anything else is copied with structuredClone. A
+ * plain recursive copy is several times cheaper than structuredClone on
+ * the update and binding paths.
+ */
 export function clone<T>(v: T): T {
-  return structuredClone(v);
+  return copyJson(v) as T;
+}
+
+function copyJson(v: unknown): unknown {
+  if (typeof v !== "object" || v === null) return v;
+  if (Array.isArray(v)) {
+    const out = new Array(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = copyJson(v[i]);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
+  const out: Record<string, unknown> = {};
+  for (const k in v as Record<string, unknown>) {
+    const c = copyJson((v as Record<string, unknown>)[k]);
+    if (k === "__proto__") Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
+    else out[k] = c;
+  }
+  return out;
 }
 
 /** Everything but metadata and status: what a generation bump is about. */

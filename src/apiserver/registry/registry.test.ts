@@ -209,4 +209,23 @@ describe("registry", () => {
     assert.equal(bound.spec.nodeName, "n1");
     await rejects(bindPodToNode(reg, pods, "t", "b", "n2", undefined, undefined, w()), 409, /already assigned to node "n1"/);
   });
+
+  it("binds and marks the pod scheduled in one write, replacing an Unschedulable condition", async () => {
+    await createObject(reg, pods, "t", { metadata: { name: "b2" }, spec: { containers: [{ name: "c", image: "busybox" }] } }, w());
+    const failed = { type: "PodScheduled", status: "False", reason: "Unschedulable", message: "0/1 nodes are available", lastProbeTime: null, lastTransitionTime: "2020-01-01T00:00:00Z" };
+    const before = await patchObject(reg, pods, "t", "b2", "merge", { status: { conditions: [{ type: "Initialized", status: "True" }, failed] } }, "status", w());
+    const bound = await bindPodToNode(reg, pods, "t", "b2", "n1", { a: "b" }, before.metadata.uid, w());
+    assert.equal(Number(bound.metadata.resourceVersion), Number(before.metadata.resourceVersion) + 1, "one store write");
+    const got = await getObject(reg, pods, "t", "b2");
+    assert.equal(got.spec.nodeName, "n1");
+    assert.equal(got.metadata.annotations?.a, "b");
+    assert.equal(got.status.conditions.length, 2);
+    assert.equal(got.status.conditions[0].type, "Initialized");
+    const sched = got.status.conditions[1];
+    assert.equal(sched.type, "PodScheduled");
+    assert.equal(sched.status, "True");
+    assert.equal(sched.reason, undefined);
+    assert.equal(sched.message, undefined);
+    assert.notEqual(sched.lastTransitionTime, "2020-01-01T00:00:00Z");
+  });
 });

@@ -12,6 +12,7 @@ import { applyDefaults } from "../../api/defaults/index.ts";
 import { badRequest, forbidden, invalid, notFound, StatusError, type FieldError } from "../../machinery/errors.ts";
 import type { Store } from "../../storage/types.ts";
 import type { WatchCache } from "../watchcache.ts";
+import type { UserInfo } from "../authn/types.ts";
 import { ServiceAllocators } from "./allocator.ts";
 import { pruneUnknownFields } from "./unknownfields.ts";
 
@@ -24,6 +25,8 @@ export interface WriteOptions {
   fieldValidation: FieldValidation;
   /** Warnings to return in `Warning` headers (appended to by the registry). */
   warnings: string[];
+  /** The authenticated caller (kinds that record their requester read it, e.g. CertificateSigningRequest). */
+  user?: UserInfo;
 }
 
 export interface RegistryOptions {

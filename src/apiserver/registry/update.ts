@@ -19,6 +19,7 @@ import {
   clone,
   encodeForStorage,
   jsonEqual,
+  nowTimestamp,
   objectKey,
   specPart,
   toRequestVersion,
@@ -26,6 +27,8 @@ import {
 } from "./objects.ts";
 import { checkBodyIdentity, defaultAndValidate, handleUnknownFields, type Registry, type WriteOptions } from "./registry.ts";
 import { allowsCreateOnUpdate, hasStatusSubresource, tracksGeneration } from "./strategy.ts";
+import { csrKind, prepareCsrForUpdate } from "./csr.ts";
+import { validateCertificateSigningRequestApprovalUpdate } from "../../api/validation/certificates.ts";
 
 export type PatchType = "json" | "merge" | "strategic";
 
@@ -43,9 +46,12 @@ const maxAttempts = 16;
 /**
  * What an update may change: "main" everything but status (and, for
  * namespaces, spec.finalizers), "status" only status, "finalize" spec.finalizers
- * of a namespace.
+ * of a namespace, "bind" (pods/binding) spec and status in one write.
  */
-type UpdateMode = "main" | "status" | "finalize";
+type UpdateMode = "main" | "status" | "finalize" | "bind" | "approval";
+
+/** A subresource written through update/patch ("" is the object itself). */
+export type WritableSubresource = "" | "status" | "approval";
 
 type Produce = (current: KObject) => KObject;
 
@@ -101,16 +107,20 @@ async function guaranteedUpdate(
     const preconditioned = rv !== undefined && rv !== "";
     next.metadata.resourceVersion = current.metadata.resourceVersion;
     let desired: KObject;
-    if (mode === "status") {
+    if (mode === "status" || mode === "approval") {
       desired = { ...clone(current), status: next.status };
-      defaultAndValidate(info, desired, () => validateStatusUpdate(info, desired, current));
+      if (info.kind === csrKind) prepareCsrForUpdate(mode, desired, current, next);
+      defaultAndValidate(info, desired, () =>
+        mode === "approval" ? validateCertificateSigningRequestApprovalUpdate(desired, current) : validateStatusUpdate(info, desired, current),
+      );
     } else {
       desired = next;
-      if (hasStatusSubresource(info)) {
+      if (hasStatusSubresource(info) && mode !== "bind") {
         if (current.status === undefined) delete desired.status;
         else desired.status = clone(current.status);
       }
       keepServerMeta(desired, current, info);
+      if (info.kind === csrKind && mode === "main") prepareCsrForUpdate(mode, desired, current, next);
       if (info.kind === "Namespace" && mode === "main") desired.spec = { ...(desired.spec ?? {}), finalizers: current.spec?.finalizers };
       defaultAndValidate(info, desired, () => validate(desired, current));
     }
@@ -160,7 +170,7 @@ export async function updateObject(
   namespace: string,
   name: string,
   body: unknown,
-  subresource: "" | "status",
+  subresource: WritableSubresource,
   opts: WriteOptions,
 ): Promise<UpdateOutcome> {
   const obj = checkBodyIdentity(info, body, namespace, name);
@@ -171,7 +181,7 @@ export async function updateObject(
     info,
     namespace,
     name,
-    subresource === "status" ? "status" : "main",
+    subresource === "" ? "main" : subresource,
     opts,
     () => clone(obj),
     async () => {
@@ -203,7 +213,7 @@ export async function patchObject(
   name: string,
   type: PatchType,
   patch: unknown,
-  subresource: "" | "status",
+  subresource: WritableSubresource,
   opts: WriteOptions,
 ): Promise<KObject> {
   const qr = { group: info.group, resource: info.plural };
@@ -212,7 +222,7 @@ export async function patchObject(
     info,
     namespace,
     name,
-    subresource === "status" ? "status" : "main",
+    subresource === "" ? "main" : subresource,
     opts,
     (current) => {
       const patched = applyPatch(type, current, patch, info.model);
@@ -241,9 +251,11 @@ function patchSetsResourceVersion(patch: unknown): boolean {
 
 /**
  * The pods/binding write: sets spec.nodeName (which ordinary pod updates may
- * not change) and the binding's annotations, then marks the pod scheduled.
- * Conflicts (409) when the pod is already bound, being deleted, or its uid
- * differs from `uid`.
+ * not change), the binding's annotations and the PodScheduled=True condition
+ * in one store write, as upstream's binding storage does (the condition
+ * replaces an earlier PodScheduled condition, keeping its
+ * lastTransitionTime when it was already True). Conflicts (409) when the pod
+ * is already bound, being deleted, or its uid differs from `uid`.
  */
 export async function bindPodToNode(
   reg: Registry,
@@ -261,7 +273,7 @@ export async function bindPodToNode(
     info,
     namespace,
     name,
-    "main",
+    "bind",
     opts,
     (pod) => {
       if (pod.metadata.deletionTimestamp) throw conflict({ group: "", resource: "pods" }, name, "pod is being deleted, cannot be assigned to a host");
@@ -269,6 +281,7 @@ export async function bindPodToNode(
       if (uid && uid !== pod.metadata.uid) throw conflict(qr, name, `Precondition failed: UID in precondition: ${uid}, UID in object meta: ${pod.metadata.uid}`);
       pod.spec.nodeName = node;
       if (annotations) pod.metadata.annotations = { ...(pod.metadata.annotations ?? {}), ...annotations };
+      pod.status = { ...(pod.status ?? {}), conditions: withScheduledCondition(pod.status?.conditions) };
       return pod;
     },
     async () => {
@@ -280,6 +293,15 @@ export async function bindPodToNode(
     },
   );
   return out.obj;
+}
+
+/** `conditions` with PodScheduled=True set the way upstream's UpdatePodCondition does. */
+function withScheduledCondition(conditions: unknown): Record<string, unknown>[] {
+  const list = Array.isArray(conditions) ? (conditions as Record<string, unknown>[]) : [];
+  const i = list.findIndex((c) => c?.type === "PodScheduled");
+  const old = i >= 0 ? list[i] : undefined;
+  const cond = { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: old?.status === "True" && old.lastTransitionTime ? old.lastTransitionTime : nowTimestamp() };
+  return i >= 0 ? list.map((c, j) => (j === i ? cond : c)) : [...list, cond];
 }
 
 /**
