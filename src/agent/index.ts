@@ -5,6 +5,7 @@
  * existing CRI endpoint is given), make sure the built-in images are there,
  * then run the kubelet with the node credentials. Everything lives under
  * `<dataDir>/agent`:
+ *   node-name           this node's name (read by `tskube killall`)
  *   kubelet.kubeconfig  node credentials (0600)
  *   client-ca.crt       cluster CA (clients of the kubelet API)
  *   containerd/         containerd state, socket, log
@@ -63,6 +64,7 @@ export async function runAgent(opts: AgentOptions): Promise<Agent> {
   }
   const agentDir = join(opts.dataDir, "agent");
   mkdirSync(agentDir, { recursive: true, mode: 0o700 });
+  writeFileSync(join(agentDir, "node-name"), `${nodeName}\n`);
   const creds = await bootstrapNodeCredentials({
     server: opts.server,
     token: opts.token,

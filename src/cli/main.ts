@@ -9,6 +9,7 @@ import { kubeletUsage, runKubeletCommand } from "./kubelet.ts";
 import { controllerManagerUsage, runControllerManagerCommand } from "./controllermanager.ts";
 import { runSchedulerCommand, schedulerUsage } from "./scheduler.ts";
 import { runImageCommand } from "./image.ts";
+import { killallUsage, runKillall } from "./killall.ts";
 import { kubeVersion } from "../apiserver/server.ts";
 
 const usage = `tskube: a lightweight Kubernetes
@@ -21,6 +22,7 @@ Usage:
   tskube sim-nodes [flags]           run simulated nodes against a cluster
   tskube kubelet [flags]             run the node agent (kubelet) against a CRI runtime
   tskube image build|import|ls|rm    build and manage node images (no registry needed)
+  tskube killall [--data-dir DIR]    stop this machine's pods and remove containers, mounts, cgroups, CNI rules
   tskube version                     print the version
   tskube help                        print this help
 
@@ -75,6 +77,13 @@ export async function main(argv: string[]): Promise<void> {
         return;
       }
       await runKubeletCommand(rest);
+      return;
+    case "killall":
+      if (rest.includes("--help") || rest.includes("-h")) {
+        process.stdout.write(killallUsage);
+        return;
+      }
+      await runKillall(rest);
       return;
     case "version":
     case "--version":

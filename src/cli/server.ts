@@ -21,6 +21,7 @@ import type { ComponentJob } from "./componentworker.ts";
 import type { ClusterPki } from "../machinery/certs.ts";
 import { ApiClient } from "../client/index.ts";
 import { checkTokenFlag, ensureJoinToken } from "../agent/jointoken.ts";
+import { runAgent, type Agent } from "../agent/index.ts";
 
 function defaultDataDir(): string {
   return process.getuid?.() === 0 ? "/var/lib/tskube" : join(homedir(), ".tskube");
@@ -42,6 +43,11 @@ Flags:
   --service-cidr CIDR             Service cluster IP range (default 10.43.0.0/16)
   --service-node-port-range RANGE NodePort range (default 30000-32767)
   --disable-agent                 do not run a node agent on this machine
+  --node-name NAME                name of this machine's node (default: host name, lower-cased)
+  --node-ip IP                    address the node reports (default: first non-loopback IPv4)
+  --container-runtime-endpoint EP use this CRI endpoint instead of a supervised containerd
+  --pod-manifest-path DIR         static pod manifests (default <data-dir>/agent/pod-manifests)
+  --kubelet-arg KEY=VALUE         a tskube kubelet flag for the local node agent (repeatable), e.g. port=0
   --token TOKEN                   join token secret: 16 chars of [a-z0-9], or <id>.<secret> (default: generated
                                   once; the full join token is written to <data-dir>/server/token)
   --disable-controller-manager    do not run the controllers in this process
@@ -68,6 +74,12 @@ export interface ServerFlags {
   controllerManagerArgs: string[];
   /** `--token`: the join token's secret (or `<id>.<secret>`); generated when absent. */
   token?: string;
+  nodeName?: string;
+  nodeIP?: string;
+  containerRuntimeEndpoint?: string;
+  podManifestPath: string;
+  /** `--kubelet-arg KEY=VALUE` pairs for the local agent's kubelet. */
+  kubeletArgs: Record<string, string>;
 }
 
 /** Parses and checks `tskube server` flags; throws with a usage message on bad input. */
@@ -91,6 +103,11 @@ export function parseServerFlags(argv: string[]): ServerFlags {
       "disable-scheduler": { type: "boolean" },
       "kube-controller-manager-arg": { type: "string", multiple: true },
       token: { type: "string" },
+      "node-name": { type: "string" },
+      "node-ip": { type: "string" },
+      "container-runtime-endpoint": { type: "string" },
+      "pod-manifest-path": { type: "string" },
+      "kubelet-arg": { type: "string", multiple: true },
     },
   });
   const dataDir = resolve(values["data-dir"] ?? defaultDataDir());
@@ -111,6 +128,11 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     disableScheduler: values["disable-scheduler"] ?? false,
     controllerManagerArgs: (values["kube-controller-manager-arg"] ?? []).map((a) => `--${a}`),
     token: values.token,
+    nodeName: values["node-name"],
+    nodeIP: values["node-ip"],
+    containerRuntimeEndpoint: values["container-runtime-endpoint"],
+    podManifestPath: resolve(values["pod-manifest-path"] ?? join(dataDir, "agent", "pod-manifests")),
+    kubeletArgs: parseKeyValues("--kubelet-arg", values["kubelet-arg"] ?? []),
   };
   if (flags.token !== undefined) checkTokenFlag(flags.token);
   for (const [flag, cidr] of [["--cluster-cidr", flags.clusterCidr], ["--service-cidr", flags.serviceCidr]]) {
@@ -158,6 +180,7 @@ export async function runServer(argv: string[]): Promise<void> {
     advertiseAddress: flags.advertiseAddress,
     serviceCidr: flags.serviceCidr,
     nodePortRange: flags.nodePortRange,
+    kubeletClient: pki.kubeletClient,
   });
   const host = flags.bindAddress === "0.0.0.0" || flags.bindAddress === "::" ? "127.0.0.1" : flags.bindAddress;
   writeKubeconfig(
@@ -165,7 +188,6 @@ export async function runServer(argv: string[]): Promise<void> {
     { server: `https://${host.includes(":") ? `[${host}]` : host}:${api.port}`, caPem: pki.ca.cert, certPem: pki.admin.cert, keyPem: pki.admin.key },
     flags.kubeconfigMode,
   );
-  if (!flags.disableAgent) log.info("node agent not available yet: running the control plane only");
   const server = `https://127.0.0.1:${api.port}`;
   const components = startComponents(flags, server, pki);
   const admin = new ApiClient({ server, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key }, { userAgent: "tskube-server" });
@@ -173,12 +195,14 @@ export async function runServer(argv: string[]): Promise<void> {
   process.stdout.write(`tskube: kubeconfig written to ${flags.kubeconfig}\n`);
   process.stdout.write(`tskube: join token written to ${joinToken.tokenFile} (tskube agent --server https://<this-host>:${api.port} --token-file ${joinToken.tokenFile})\n`);
   process.stdout.write(`tskube: apiserver ready on https://${host}:${api.port} (${Math.round(performance.now() - t0)} ms)\n`);
+  const agent = flags.disableAgent ? undefined : await startLocalAgent(flags, server, joinToken.token);
 
   let stopping = false;
   const shutdown = async (sig: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
     log.info("shutting down", { signal: sig });
+    await agent?.stop().catch((err: Error) => log.error("stopping the node agent failed", { error: String(err) }));
     await components.stop();
     await api.close();
     await store.close();
@@ -187,6 +211,43 @@ export async function runServer(argv: string[]): Promise<void> {
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+/** Parses repeated KEY=VALUE flag values (a leading `--` on KEY is accepted). */
+function parseKeyValues(flag: string, items: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new Error(`${flag}: expected KEY=VALUE, got "${item}"`);
+    out[item.slice(0, eq).replace(/^--/, "")] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * Runs the node agent for this machine, joined with the server's own join
+ * token like any other node. When the node's prerequisites are missing the
+ * server keeps running as a control plane only and says why.
+ */
+async function startLocalAgent(flags: ServerFlags, server: string, token: string): Promise<Agent | undefined> {
+  try {
+    const agent = await runAgent({
+      server,
+      token,
+      dataDir: flags.dataDir,
+      nodeName: flags.nodeName,
+      nodeIP: flags.nodeIP,
+      containerRuntimeEndpoint: flags.containerRuntimeEndpoint,
+      podManifestPath: flags.podManifestPath,
+      kubeletArgs: flags.kubeletArgs,
+    });
+    process.stdout.write(`tskube: node ${agent.nodeName} agent running\n`);
+    return agent;
+  } catch (err) {
+    log.error("node agent not started: running the control plane only", { error: (err as Error).message });
+    process.stdout.write(`tskube: node agent not started (${(err as Error).message}); running the control plane only\n`);
+    return undefined;
+  }
 }
 
 /** Settings of the composed controller-manager: its own flags, with the server's cluster CIDR as default. */

@@ -34,6 +34,8 @@ import { loadServices, type KubeletServices } from "./services.ts";
 import { ApiObjectSource } from "./source.ts";
 import { StaticPods, MIRROR_ANNOTATION } from "./static.ts";
 import { StatusManager } from "./statusmanager.ts";
+import { startKubeletServer } from "./server/index.ts";
+import { collectSummary, resourceMetricsText, type Summary } from "./stats/index.ts";
 import { PodSyncer, type EventSink } from "./sync.ts";
 import type { ContainerLocation, KubeletView, ObjectSource, Pod } from "./types.ts";
 
@@ -183,7 +185,7 @@ class KubeletImpl implements Kubelet {
     const o = this.#o;
     this.#services =
       o.services ??
-      (await loadServices({
+      loadServices({
         podsDir: join(o.rootDir, "pods"),
         nodeName: this.nodeName,
         source: this.#source,
@@ -193,8 +195,8 @@ class KubeletImpl implements Kubelet {
         exec: (id, cmd, timeout) => this.#exec(id, cmd, timeout),
         onLivenessFailure: (uid, name, id, message) => this.#onLivenessFailure(uid, name, id, message),
         onChange: (uid) => this.#queue.add(uid),
-      }));
-    if ((this.#services as { missing?: string[] }).missing?.length) this.#log.warn("kubelet modules missing, using stand-ins", { missing: (this.#services as any).missing });
+        onEvent: (pod, type, reason, message) => this.#recorder.event(this.#eventTarget(pod), type, reason, message),
+      });
     const events: EventSink = { event: (pod, type, reason, message) => this.#recorder.event(this.#eventTarget(pod), type, reason, message) };
     this.#syncer = new PodSyncer({ cri: this.cri, clock: this.#clock, services: this.#services, events, rootDir: o.rootDir, log: this.#log, hostIP: this.#nodeIP });
     this.#status = new StatusManager({
@@ -206,6 +208,7 @@ class KubeletImpl implements Kubelet {
       paths: (pod) => this.#syncer.paths(pod),
     });
     this.#node.setCapacity(this.#services.nodeCapacity);
+    await this.#startServer();
     await this.#node.start();
     const enqueue = (p: Pod): void => {
       if (p.metadata.annotations?.[MIRROR_ANNOTATION]) this.#static?.mirrorChanged(p);
@@ -231,21 +234,13 @@ class KubeletImpl implements Kubelet {
     this.#timers.push(setInterval(() => this.#resyncAll(), o.syncFrequencyMs ?? 10_000));
     this.#timers.push(setInterval(() => void this.#gc?.run(this.#runtimePods).catch((err) => this.#log.warn("garbage collection failed", { error: String(err) })), 60_000));
     await this.#relist();
-    await this.#startServer();
     this.#log.info("kubelet started", { node: this.nodeName, rootDir: o.rootDir });
   }
 
   async #startServer(): Promise<void> {
     const o = this.#o;
     if (o.port === -1) return;
-    let mod: any;
-    try {
-      mod = await import(new URL("./server/index.ts", import.meta.url).href);
-    } catch (err) {
-      this.#log.warn("kubelet server module not available; not serving the kubelet API", { error: String((err as Error).message) });
-      return;
-    }
-    const srv = await mod.startKubeletServer(this, {
+    const srv = await startKubeletServer(this, {
       bindAddress: o.bindAddress ?? "0.0.0.0",
       port: o.port ?? 10250,
       healthzPort: o.healthzPort ?? 10248,
@@ -254,6 +249,7 @@ class KubeletImpl implements Kubelet {
     });
     this.#server = srv;
     this.ports = { port: srv.port, healthzPort: srv.healthzPort };
+    this.#node.setKubeletPort(srv.port);
   }
 
   async stop(): Promise<void> {
@@ -330,9 +326,7 @@ class KubeletImpl implements Kubelet {
 
   #onLivenessFailure(uid: string, name: string, id: string, message: string): void {
     this.#syncer.livenessFailed.set(id, message);
-    const pod = this.#podFor(uid);
-    if (pod) this.#recorder.event(this.#eventTarget(pod), "Warning", "Unhealthy", `Liveness probe failed: ${message}`);
-    void name;
+    this.#log.info("liveness probe failed", { pod: uid, container: name, message });
     this.#queue.add(uid);
   }
 
@@ -452,14 +446,12 @@ class KubeletImpl implements Kubelet {
     return sb.id;
   }
 
-  async statsSummary(): Promise<unknown> {
-    const mod = await import(new URL("./stats/index.ts", import.meta.url).href);
-    return mod.collectSummary({ nodeName: this.nodeName, pods: this.listPods(), cri: this.cri, cgroupRoot: this.#o.cgroupRoot ?? `/tskube/${this.nodeName}`, rootDir: this.#o.rootDir });
+  async statsSummary(): Promise<Summary> {
+    return collectSummary({ nodeName: this.nodeName, pods: this.listPods(), cri: this.cri, cgroupRoot: this.#o.cgroupRoot ?? `/tskube/${this.nodeName}`, rootDir: this.#o.rootDir });
   }
 
   async resourceMetrics(): Promise<string> {
-    const mod = await import(new URL("./stats/index.ts", import.meta.url).href);
-    return mod.resourceMetricsText(await this.statsSummary());
+    return resourceMetricsText(await this.statsSummary());
   }
 
   healthy(): boolean {

@@ -52,7 +52,7 @@ test("kubelet with a fake runtime: node, pod lifecycle, deletion, adoption, stat
   assert.equal(node.status.nodeInfo.kubeletVersion, "v1.31.4+tskube");
   assert.equal(node.status.capacity.pods, "110");
   assert.deepEqual(node.status.addresses[0], { type: "InternalIP", address: "192.0.2.10" });
-  assert.equal(node.status.daemonEndpoints.kubeletEndpoint.Port, 10250);
+  assert.equal(node.status.daemonEndpoints.kubeletEndpoint.Port, kubelet.ports!.port, "reports the port the kubelet API listens on");
   const lease = await tc.client.resource(leasesRes).get("kube-node-lease", "n1");
   assert.equal(lease.spec.holderIdentity, "n1");
 

@@ -82,6 +82,7 @@ function microTime(): string {
 
 /** Registers the node and keeps its status and Lease fresh. */
 export class NodeManager {
+  #port: number | undefined;
   #o: NodeManagerOptions;
   #uid: string | undefined;
   #podCidr: string | undefined;
@@ -100,6 +101,11 @@ export class NodeManager {
 
   constructor(o: NodeManagerOptions) {
     this.#o = { ...o };
+  }
+
+  /** Sets the port the kubelet API actually listens on (reported in status.daemonEndpoints; before start). */
+  setKubeletPort(port: number): void {
+    this.#port = port;
   }
 
   /** Sets the capacity source (before start). */
@@ -234,7 +240,7 @@ export class NodeManager {
         { type: "InternalIP", address: this.#o.nodeIP },
         { type: "Hostname", address: this.#o.nodeName },
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: this.#o.port } },
+      daemonEndpoints: { kubeletEndpoint: { Port: this.#port ?? this.#o.port } },
       nodeInfo: {
         machineID,
         systemUUID: readTrim("/sys/class/dmi/id/product_uuid") || machineID,

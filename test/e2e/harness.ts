@@ -163,6 +163,10 @@ export async function startCluster(extraArgs: string[] = [], opts: ClusterOption
         await waitExit(proc);
         clearTimeout(t);
       }
+      if (opts.agent) {
+        const r = spawnSync(process.execPath, [join(root, "bin/tskube.mjs"), "killall", "--data-dir", dataDir], { encoding: "utf8", timeout: 120_000 });
+        if (r.status !== 0) process.stderr.write(`tskube killall failed (${r.status}): ${r.stderr}\n`);
+      }
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(home, { recursive: true, force: true });
     },

@@ -1,0 +1,253 @@
+/**
+ * `tskube killall`: stops every pod of a node agent and removes what the
+ * agent left on the host (the counterpart of k3s-killall.sh). With the
+ * agent's containerd still answering, pods are stopped and removed through
+ * CRI, so the CNI plugins release their addresses, iptables rules and
+ * network namespaces. Then, whatever is still there: processes of the data
+ * directory (containerd, shims) and of the node's cgroups are killed, mounts
+ * under the data directory are unmounted, the node's cgroups, CNI bridges and
+ * CNI iptables chains are removed.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { connectCri } from "../kubelet/cri/client.ts";
+
+export const killallUsage = `Usage: tskube killall [flags]
+
+Stops all pods of this machine's node agent and removes its containers,
+mounts, cgroups, CNI bridges and iptables rules. The agent (or server with
+its agent) should be stopped first; containers keep running otherwise.
+
+Flags:
+  --data-dir DIR     the server's or agent's data directory (default /var/lib/tskube)
+  --cgroup-root PATH cgroup parent of the node's pods (default /tskube/<node-name>, the
+                     node name being read from <data-dir>/agent/node-name)
+  -h, --help         show this help
+
+The CNI bridges and iptables chains removed are those of the networks
+configured in <data-dir>/agent/etc/cni/net.d.
+`;
+
+/** What killall removes. */
+export interface KillallOptions {
+  dataDir: string;
+  /** Default: /tskube/<node name from <dataDir>/agent/node-name>; nothing when that is unknown. */
+  cgroupRoot?: string;
+  log?: (line: string) => void;
+}
+
+/** Bridges and network names of the CNI configs the agent wrote under `dataDir`. */
+function cniNetworks(dataDir: string): { bridges: string[]; networks: string[] } {
+  const dir = join(dataDir, "agent", "etc", "cni", "net.d");
+  const out = { bridges: [] as string[], networks: [] as string[] };
+  if (!existsSync(dir)) return out;
+  for (const f of readdirSync(dir)) {
+    if (!f.endsWith(".conflist")) continue;
+    try {
+      const conf = JSON.parse(readFileSync(join(dir, f), "utf8")) as { name?: string; plugins?: { type?: string; bridge?: string }[] };
+      if (conf.name) out.networks.push(conf.name);
+      for (const p of conf.plugins ?? []) if (p.type === "bridge" && p.bridge) out.bridges.push(p.bridge);
+    } catch {
+      // not ours or half-written
+    }
+  }
+  return out;
+}
+
+function defaultCgroupRoot(dataDir: string): string | undefined {
+  try {
+    const name = readFileSync(join(dataDir, "agent", "node-name"), "utf8").trim();
+    return name ? `/tskube/${name}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const CGROUP_MOUNT = "/sys/fs/cgroup";
+
+function tryRun(cmd: string, args: string[]): string | undefined {
+  try {
+    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 20_000 });
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stops and removes every pod sandbox through CRI; false when the runtime does not answer. */
+async function removePodsThroughCri(dataDir: string, log: (l: string) => void): Promise<boolean> {
+  const sock = join(dataDir, "agent", "containerd", "containerd.sock");
+  if (!existsSync(sock)) return false;
+  const cri = connectCri(sock);
+  try {
+    await cri.runtime.Version({}, 3000);
+    const { items = [] } = await cri.runtime.ListPodSandbox({}, 10_000);
+    for (const sb of items) {
+      await cri.runtime.StopPodSandbox({ pod_sandbox_id: sb.id }, 30_000).catch(() => undefined);
+      await cri.runtime.RemovePodSandbox({ pod_sandbox_id: sb.id }, 30_000).catch(() => undefined);
+    }
+    log(`removed ${items.length} pod sandboxes through CRI`);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    cri.close();
+  }
+}
+
+/** Pids whose command line mentions `needle`. */
+function pidsMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, "utf8").includes(needle)) pids.push(Number(name));
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return pids;
+}
+
+/** Every cgroup directory under `root` in each v1 controller hierarchy, deepest first. */
+function cgroupDirs(root: string | undefined): string[] {
+  const dirs: string[] = [];
+  if (!root || !existsSync(CGROUP_MOUNT)) return dirs;
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      try {
+        if (statSync(p).isDirectory()) walk(p);
+      } catch {
+        // raced with removal
+      }
+    }
+    dirs.push(dir);
+  };
+  for (const controller of readdirSync(CGROUP_MOUNT)) {
+    const top = join(CGROUP_MOUNT, controller, root);
+    if (existsSync(top)) walk(top);
+  }
+  return dirs;
+}
+
+function killPids(pids: Iterable<number>): number {
+  let n = 0;
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+      n++;
+    } catch {
+      // already gone
+    }
+  }
+  return n;
+}
+
+function cgroupPids(dirs: string[]): Set<number> {
+  const pids = new Set<number>();
+  for (const dir of dirs) {
+    try {
+      for (const line of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n")) if (line) pids.add(Number(line));
+    } catch {
+      // not a v1 hierarchy with procs, or removed
+    }
+  }
+  return pids;
+}
+
+/** Mount points under `dir`, deepest first. */
+function mountsUnder(dir: string): string[] {
+  const out: string[] = [];
+  for (const line of readFileSync("/proc/self/mounts", "utf8").split("\n")) {
+    const mp = line.split(" ")[1]?.replace(/\\040/g, " ");
+    if (mp && (mp === dir || mp.startsWith(dir + "/"))) out.push(mp);
+  }
+  return out.sort((a, b) => b.length - a.length);
+}
+
+/** Removes the agent's leftovers; safe to run several times. */
+export async function killall(o: KillallOptions): Promise<void> {
+  const log = o.log ?? ((l: string) => process.stdout.write(`tskube killall: ${l}\n`));
+  const dataDir = resolve(o.dataDir);
+  await removePodsThroughCri(dataDir, log);
+  const net = cniNetworks(dataDir);
+  const root = o.cgroupRoot ?? defaultCgroupRoot(dataDir);
+  const cgroupRoot = root ? root.replace(/^\/+/, "") : undefined;
+  for (let round = 0; round < 5; round++) {
+    const victims = new Set([...pidsMentioning(dataDir), ...cgroupPids(cgroupDirs(cgroupRoot))]);
+    if (victims.size === 0) break;
+    log(`killing ${killPids(victims)} processes`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const mounts = mountsUnder(dataDir);
+  for (const mp of mounts) tryRun("umount", ["-l", mp]);
+  if (mounts.length) log(`unmounted ${mounts.length} mounts`);
+  let removed = 0;
+  for (let round = 0; round < 10; round++) {
+    const left = cgroupDirs(cgroupRoot);
+    for (const dir of left) {
+      try {
+        rmdirSync(dir);
+        removed++;
+      } catch {
+        // busy: retried below
+      }
+    }
+    if (cgroupDirs(cgroupRoot).length === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  if (removed) log(`removed ${removed} cgroups`);
+  for (const bridge of net.bridges) {
+    if (tryRun("ip", ["link", "delete", bridge, "type", "bridge"]) !== undefined) log(`removed bridge ${bridge}`);
+  }
+  for (const network of net.networks) removeCniIptables(network, log);
+}
+
+/** Drops nat-table CNI chains and rules whose comment names `network`. */
+function removeCniIptables(network: string, log: (l: string) => void): void {
+  const saved = tryRun("iptables-save", ["-t", "nat"]);
+  if (!saved) return;
+  const chains = new Set<string>();
+  for (const line of saved.split("\n")) {
+    if (!line.startsWith("-A ") || !(line.includes(`name: \\"${network}\\"`) || line.includes(`name: "${network}"`))) continue;
+    const target = / -j (CNI-[0-9a-f]+)/.exec(line)?.[1];
+    if (target) chains.add(target);
+    tryRun("iptables", ["-t", "nat", "-D", ...splitRule(line.slice(3))]);
+  }
+  for (const chain of chains) {
+    tryRun("iptables", ["-t", "nat", "-F", chain]);
+    tryRun("iptables", ["-t", "nat", "-X", chain]);
+  }
+  if (chains.size) log(`removed ${chains.size} CNI iptables chains`);
+}
+
+/** Splits an iptables-save rule into arguments, honouring double quotes. */
+function splitRule(rule: string): string[] {
+  const out: string[] = [];
+  for (const m of rule.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)) out.push(m[1] !== undefined ? m[1].replace(/\\"/g, '"') : m[2]);
+  return out;
+}
+
+/** Runs `tskube killall`. */
+export async function runKillall(argv: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      options: { "data-dir": { type: "string" }, "cgroup-root": { type: "string" } },
+    }));
+  } catch (err) {
+    process.stderr.write(`tskube killall: ${(err as Error).message}\n\n${killallUsage}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (process.getuid?.() !== 0) {
+    process.stderr.write("tskube killall: must run as root\n");
+    process.exitCode = 1;
+    return;
+  }
+  await killall({ dataDir: values["data-dir"] ?? "/var/lib/tskube", cgroupRoot: values["cgroup-root"] });
+}
