@@ -229,9 +229,11 @@ test("a restarted kubelet adopts running containers and does not restart them", 
   await h.sync(pod);
   const before = h.cri.calls.length;
   h.restart();
+  h.services.probes.added.length = 0;
   const fresh = { ...pod, status: { phase: "Pending" } };
   const { status } = await h.sync(fresh);
   assert.deepEqual(h.cri.calls.slice(before).filter((c) => /^(Run|Create|Start|Stop|Remove)/.test(c)), []);
+  assert.deepEqual(h.services.probes.added, [`app:${h.cri.latest("app")!.id}`], "adopted containers are handed to the prober");
   assert.equal(status.phase, "Running");
   assert.equal(status.containerStatuses[0].restartCount, 0);
 });

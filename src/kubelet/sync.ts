@@ -235,7 +235,11 @@ export class PodSyncer {
     let why: string | undefined;
     if (live !== undefined) why = `Container ${c.name} failed liveness probe, will be restarted`;
     else if (st.hash && st.hash !== containerHash(c)) why = `Container ${c.name} definition changed, will be restarted`;
-    if (!why) return false;
+    if (!why) {
+      // Containers found running (e.g. after a kubelet restart) get their probes too; a no-op for known ones.
+      this.#svc.probes.addContainer(ctx.pod, c, st.id, ctx.podIP, st.startedAt || this.#clock.now());
+      return false;
+    }
     this.livenessFailed.delete(st.id);
     await this.killContainer(ctx.pod, c, st, podGracePeriod(ctx.pod), why);
     await this.#start(ctx, c, kind);
