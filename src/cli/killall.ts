@@ -132,6 +132,21 @@ function cgroupDirs(root: string | undefined): string[] {
   return dirs;
 }
 
+/** Removes the parents of `root` (e.g. /tskube) in each hierarchy when no other node uses them. */
+function removeEmptyParents(root: string | undefined): void {
+  if (!root || !existsSync(CGROUP_MOUNT)) return;
+  const parts = root.split("/").filter(Boolean);
+  for (const controller of readdirSync(CGROUP_MOUNT)) {
+    for (let n = parts.length - 1; n >= 1; n--) {
+      try {
+        rmdirSync(join(CGROUP_MOUNT, controller, ...parts.slice(0, n)));
+      } catch {
+        break; // still used, or not there
+      }
+    }
+  }
+}
+
 function killPids(pids: Iterable<number>): number {
   let n = 0;
   for (const pid of pids) {
@@ -199,6 +214,7 @@ export async function killall(o: KillallOptions): Promise<void> {
     await new Promise((r) => setTimeout(r, 200));
   }
   if (removed) log(`removed ${removed} cgroups`);
+  removeEmptyParents(cgroupRoot);
   for (const bridge of net.bridges) {
     if (tryRun("ip", ["link", "delete", bridge, "type", "bridge"]) !== undefined) log(`removed bridge ${bridge}`);
   }
