@@ -9,10 +9,11 @@
  * CNI iptables chains are removed.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { connectCri } from "../kubelet/cri/client.ts";
+import { cgroupDirs, cgroupPids, killPids, pidsMentioning, removeCgroupTree, unmountUnder } from "../machinery/hostcleanup.ts";
 
 export const killallUsage = `Usage: tskube killall [flags]
 
@@ -96,42 +97,6 @@ async function removePodsThroughCri(dataDir: string, log: (l: string) => void): 
   }
 }
 
-/** Pids whose command line mentions `needle`. */
-function pidsMentioning(needle: string): number[] {
-  const pids: number[] = [];
-  for (const name of readdirSync("/proc")) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${name}/cmdline`, "utf8").includes(needle)) pids.push(Number(name));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return pids;
-}
-
-/** Every cgroup directory under `root` in each v1 controller hierarchy, deepest first. */
-function cgroupDirs(root: string | undefined): string[] {
-  const dirs: string[] = [];
-  if (!root || !existsSync(CGROUP_MOUNT)) return dirs;
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      try {
-        if (statSync(p).isDirectory()) walk(p);
-      } catch {
-        // raced with removal
-      }
-    }
-    dirs.push(dir);
-  };
-  for (const controller of readdirSync(CGROUP_MOUNT)) {
-    const top = join(CGROUP_MOUNT, controller, root);
-    if (existsSync(top)) walk(top);
-  }
-  return dirs;
-}
-
 /** Removes the parents of `root` (e.g. /tskube) in each hierarchy when no other node uses them. */
 function removeEmptyParents(root: string | undefined): void {
   if (!root || !existsSync(CGROUP_MOUNT)) return;
@@ -145,41 +110,6 @@ function removeEmptyParents(root: string | undefined): void {
       }
     }
   }
-}
-
-function killPids(pids: Iterable<number>): number {
-  let n = 0;
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-      n++;
-    } catch {
-      // already gone
-    }
-  }
-  return n;
-}
-
-function cgroupPids(dirs: string[]): Set<number> {
-  const pids = new Set<number>();
-  for (const dir of dirs) {
-    try {
-      for (const line of readFileSync(join(dir, "cgroup.procs"), "utf8").split("\n")) if (line) pids.add(Number(line));
-    } catch {
-      // not a v1 hierarchy with procs, or removed
-    }
-  }
-  return pids;
-}
-
-/** Mount points under `dir`, deepest first. */
-function mountsUnder(dir: string): string[] {
-  const out: string[] = [];
-  for (const line of readFileSync("/proc/self/mounts", "utf8").split("\n")) {
-    const mp = line.split(" ")[1]?.replace(/\\040/g, " ");
-    if (mp && (mp === dir || mp.startsWith(dir + "/"))) out.push(mp);
-  }
-  return out.sort((a, b) => b.length - a.length);
 }
 
 /** Removes the agent's leftovers; safe to run several times. */
@@ -196,23 +126,9 @@ export async function killall(o: KillallOptions): Promise<void> {
     log(`killing ${killPids(victims)} processes`);
     await new Promise((r) => setTimeout(r, 200));
   }
-  const mounts = mountsUnder(dataDir);
-  for (const mp of mounts) tryRun("umount", ["-l", mp]);
+  const mounts = unmountUnder(dataDir);
   if (mounts.length) log(`unmounted ${mounts.length} mounts`);
-  let removed = 0;
-  for (let round = 0; round < 10; round++) {
-    const left = cgroupDirs(cgroupRoot);
-    for (const dir of left) {
-      try {
-        rmdirSync(dir);
-        removed++;
-      } catch {
-        // busy: retried below
-      }
-    }
-    if (cgroupDirs(cgroupRoot).length === 0) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const removed = await removeCgroupTree(cgroupRoot);
   if (removed) log(`removed ${removed} cgroups`);
   removeEmptyParents(cgroupRoot);
   for (const bridge of net.bridges) {

@@ -17,6 +17,7 @@ import { checkRuntimePrerequisites, startContainerd, type ContainerdHandle } fro
 import { writeCniConfig } from "../network/cni.ts";
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, ensureBuiltinImages, importImage, listImages, ociArch, removeImage } from "../images/index.ts";
 import { connectCri, type CriClient } from "../kubelet/cri/client.ts";
+import { killProcessesMentioning, unmountUnder } from "../machinery/hostcleanup.ts";
 
 const prereq = checkRuntimePrerequisites();
 const hasGcc = spawnSync("sh", ["-c", "command -v gcc"]).status === 0;
@@ -32,25 +33,6 @@ const SUBNET_PREFIX = "10.88.77.";
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Unmounts everything mounted under dir (deepest first, lazily). */
-function unmountUnder(dir: string): void {
-  const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n")
-    .map((l) => l.split(" ")[4])
-    .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + "/")))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) spawnSync("umount", ["-l", m]);
-}
-
-/** Kills shims (and anything else) whose command line mentions dir. */
-function killProcessesMentioning(dir: string): void {
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    if (Number(pid) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir)) process.kill(Number(pid), "SIGKILL");
-    } catch {}
-  }
 }
 
 const TSKUBE = fileURLToPath(new URL("../../bin/tskube.mjs", import.meta.url));

@@ -19,6 +19,7 @@ import { BUSYBOX_IMAGE, PAUSE_IMAGE, ensureBuiltinImages } from "../images/index
 import { connectCri } from "./cri/client.ts";
 import { startKubelet, type Kubelet } from "./index.ts";
 import { cniNames } from "./node.ts";
+import { killProcessesMentioning, removeCgroupTree, unmountUnder } from "../machinery/hostcleanup.ts";
 
 const podsRes = findResource("", "v1", "pods")!;
 const nodesRes = findResource("", "v1", "nodes")!;
@@ -32,35 +33,6 @@ const skip =
       : spawnSync("sh", ["-c", "command -v gcc"]).status !== 0 || !existsSync("/bin/busybox")
         ? "needs gcc and busybox-static for the built-in images"
         : false;
-
-function unmountUnder(dir: string): void {
-  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((l) => l.split(" ")[4])
-    .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + "/")))
-    .sort((a, b) => b.length - a.length);
-  for (const m of mounts) spawnSync("umount", ["-l", m]);
-}
-
-function killProcessesMentioning(dir: string): void {
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    if (Number(pid) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir)) process.kill(Number(pid), "SIGKILL");
-    } catch {
-      /* gone */
-    }
-  }
-}
-
-/** Removes the cgroup subtree `root` in every hierarchy (deepest first). */
-function removeCgroups(root: string): void {
-  for (const base of ["/sys/fs/cgroup", ...readdirSync("/sys/fs/cgroup").map((d) => join("/sys/fs/cgroup", d))]) {
-    const top = join(base, root);
-    if (!existsSync(top)) continue;
-    spawnSync("sh", ["-c", `find '${top}' -depth -type d -exec rmdir {} + 2>/dev/null`]);
-  }
-}
 
 test("kubelet runs a busybox pod on containerd and deletes it gracefully", { skip, timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync("/tmp/tskube-kl-");
@@ -90,7 +62,7 @@ test("kubelet runs a busybox pod on containerd and deletes it gracefully", { ski
     killProcessesMentioning(dir);
     unmountUnder(dir);
     spawnSync("ip", ["link", "del", bridge]);
-    removeCgroups(cgroupRoot);
+    await removeCgroupTree(cgroupRoot);
     client.close();
     await tc.stop();
     rmSync(dir, { recursive: true, force: true });

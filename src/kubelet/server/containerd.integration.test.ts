@@ -28,6 +28,7 @@ import type { KubeletView } from "../types.ts";
 import { startTestCluster } from "../../client/testserver.ts";
 import { renderKubeconfig } from "../../cli/kubeconfig.ts";
 import { findResource } from "../../api/resources.ts";
+import { killProcessesMentioning, unmountUnder } from "../../machinery/hostcleanup.ts";
 
 const prereq = checkRuntimePrerequisites();
 const skip = process.getuid?.() !== 0
@@ -37,21 +38,6 @@ const skip = process.getuid?.() !== 0
     : spawnSync("sh", ["-c", "command -v gcc"]).status !== 0 || !existsSync("/bin/busybox")
       ? "needs gcc and busybox-static to build the built-in images"
       : false;
-
-function unmountUnder(dir: string): void {
-  const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4])
-    .filter((m): m is string => !!m && (m === dir || m.startsWith(dir + "/"))).sort((a, b) => b.length - a.length);
-  for (const m of mounts) spawnSync("umount", ["-l", m]);
-}
-
-function killProcessesMentioning(dir: string): void {
-  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
-    if (Number(pid) === process.pid) continue;
-    try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(dir)) process.kill(Number(pid), "SIGKILL");
-    } catch {}
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
