@@ -8,6 +8,8 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startKubelet, type KubeletOptions } from "../kubelet/index.ts";
+import type { Thresholds } from "../kubelet/pressure.ts";
+import { tryParseQuantity } from "../machinery/quantity.ts";
 
 export const kubeletUsage = `Usage: tskube kubelet [flags]
 
@@ -32,6 +34,11 @@ Flags:
   --address ADDR                     address of the kubelet API (default 0.0.0.0)
   --max-pods N                       pod capacity (default 110)
   --client-ca-file FILE              CA of clients allowed to use the kubelet API
+  --eviction-hard LIST               pressure thresholds, e.g. memory.available<100Mi,nodefs.available<10%
+                                     (default: memory.available<100Mi, nodefs.available<10%,
+                                     nodefs.inodesFree<5%, imagefs.available<15%, pid.available<10%)
+  --image-gc-high-threshold PCT      image disk use that starts image garbage collection (default 85)
+  --image-gc-low-threshold PCT       image disk use garbage collection frees down to (default 80)
   -h, --help                         show this help
 `;
 
@@ -40,6 +47,26 @@ function int(v: string | undefined, flag: string, fallback: number, min = 0): nu
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > 65535 * 100) throw new Error(`${flag}: "${v}" is not a valid number`);
   return n;
+}
+
+const evictionSignals = new Set<string>(["memory.available", "nodefs.available", "nodefs.inodesFree", "imagefs.available", "imagefs.inodesFree", "pid.available"]);
+
+/**
+ * Parses `--eviction-hard` as upstream's kubelet does: `signal<quantity` or
+ * `signal<percent%` pairs separated by commas; the given set replaces the
+ * defaults (signals not named have no threshold).
+ */
+export function parseEvictionHard(v: string): Thresholds {
+  const out: Thresholds = {};
+  for (const part of v.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const m = /^([a-zA-Z.]+)<(.+)$/.exec(part);
+    if (!m || !evictionSignals.has(m[1])) throw new Error(`--eviction-hard: "${part}" is not <signal><<quantity or percentage> with a known signal (${[...evictionSignals].join(", ")})`);
+    const value = m[2].trim();
+    const pct = value.endsWith("%") ? Number(value.slice(0, -1)) : undefined;
+    if (pct !== undefined ? !(pct >= 0 && pct <= 100) : tryParseQuantity(value) === undefined) throw new Error(`--eviction-hard: "${value}" is not a quantity or a percentage`);
+    out[m[1] as keyof Thresholds] = value;
+  }
+  return out;
 }
 
 /** Parses the flags into startKubelet options (without log/services). */
@@ -63,6 +90,9 @@ export function parseKubeletFlags(argv: string[]): KubeletOptions {
       address: { type: "string" },
       "max-pods": { type: "string" },
       "client-ca-file": { type: "string" },
+      "eviction-hard": { type: "string" },
+      "image-gc-high-threshold": { type: "string" },
+      "image-gc-low-threshold": { type: "string" },
     },
   });
   const kubeconfig = values.kubeconfig ?? process.env.KUBECONFIG;
@@ -73,6 +103,9 @@ export function parseKubeletFlags(argv: string[]): KubeletOptions {
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName)) throw new Error(`--node-name: "${nodeName}" is not a valid node name`);
   const dns = (values["cluster-dns"] ?? "10.43.0.10").split(",").map((s) => s.trim()).filter(Boolean);
   for (const ip of dns) if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip)) throw new Error(`--cluster-dns: "${ip}" is not an IPv4 address`);
+  const gcHigh = int(values["image-gc-high-threshold"], "--image-gc-high-threshold", 85, 0);
+  const gcLow = int(values["image-gc-low-threshold"], "--image-gc-low-threshold", 80, 0);
+  if (gcHigh > 100 || gcLow > gcHigh) throw new Error("--image-gc-low-threshold must not exceed --image-gc-high-threshold, and both are percentages (0-100)");
   return {
     kubeconfig,
     criEndpoint,
@@ -89,6 +122,9 @@ export function parseKubeletFlags(argv: string[]): KubeletOptions {
     bindAddress: values.address ?? "0.0.0.0",
     maxPods: int(values["max-pods"], "--max-pods", 110, 1),
     clientCAPem: values["client-ca-file"] ? readFileSync(values["client-ca-file"], "utf8") : undefined,
+    evictionHard: values["eviction-hard"] !== undefined ? parseEvictionHard(values["eviction-hard"]) : undefined,
+    imageGCHighThresholdPercent: gcHigh,
+    imageGCLowThresholdPercent: gcLow,
   };
 }
 

@@ -5,8 +5,12 @@
  * syncs of one pod at once, latest spec wins) run sync.ts; a relist of the
  * runtime every second (PLEG) notices container exits and syncs the pods
  * that changed; the status manager reports pod status; terminated pods are
- * deleted from the API once their containers are gone. `startKubelet` wires it
- * all and returns the KubeletView for the kubelet HTTP server.
+ * deleted from the API once their containers are gone. New pods pass
+ * admission (maxPods; rejected ones fail with OutOfpods and never start);
+ * pods past spec.activeDeadlineSeconds fail with DeadlineExceeded and are
+ * killed. A GC timer removes dead containers and, when the image filesystem
+ * is full, unused images. `startKubelet` wires it all and returns the
+ * KubeletView for the kubelet HTTP server.
  */
 import { hostname, networkInterfaces } from "node:os";
 import { join } from "node:path";
@@ -25,10 +29,14 @@ import {
 } from "../client/index.ts";
 import { log as rootLog, type Logger } from "../machinery/log.ts";
 import { badRequest, StatusError } from "../machinery/errors.ts";
+import { PodAdmission } from "./admission.ts";
 import { containerLogPath, podGracePeriod } from "./config.ts";
 import { connectCri, type CriClient } from "./cri/client.ts";
+import { activeDeadlineRemaining, DEADLINE_EXCEEDED_MESSAGE, DEADLINE_EXCEEDED_REASON } from "./deadline.ts";
 import { GarbageCollector } from "./gc.ts";
+import { ImageGarbageCollector, type ImageFsUsage } from "./imagegc.ts";
 import { NodeManager } from "./node.ts";
+import type { NodeSignals, Thresholds } from "./pressure.ts";
 import { podFingerprint, RuntimeLister, type RuntimePod } from "./runtime.ts";
 import { loadServices, type KubeletServices } from "./services.ts";
 import { ApiObjectSource } from "./source.ts";
@@ -76,6 +84,19 @@ export interface KubeletOptions {
   relistMs?: number;
   /** Node status / Lease periods (default 10 s). */
   nodeStatusMs?: number;
+  /** Measures the eviction signals behind Memory/Disk/PIDPressure (default: /proc and statfs). */
+  nodeSignals?: () => NodeSignals | Promise<NodeSignals>;
+  /** Hard eviction thresholds (default upstream's: memory.available<100Mi, nodefs.available<10%, ...). */
+  evictionHard?: Thresholds;
+  /** How long a pressure condition stays True after its threshold was last met (default 5 min). */
+  evictionPressureTransitionMs?: number;
+  /** Image GC thresholds, percent of the image filesystem (default 85 / 80). */
+  imageGCHighThresholdPercent?: number;
+  imageGCLowThresholdPercent?: number;
+  /** Measures the image filesystem for image GC (default: statfs of CRI ImageFsInfo's mountpoint). */
+  imageFs?: () => Promise<ImageFsUsage | undefined>;
+  /** Period of container and image garbage collection (default 60 s). */
+  gcPeriodMs?: number;
   /** Leaf services (tests inject fakes; default: the real modules). */
   services?: KubeletServices;
   clock?: Clock;
@@ -130,6 +151,8 @@ class KubeletImpl implements Kubelet {
   #status!: StatusManager;
   #static: StaticPods | undefined;
   #gc: GarbageCollector | undefined;
+  #imageGc: ImageGarbageCollector | undefined;
+  readonly #admission: PodAdmission;
   #runtimePods = new Map<string, RuntimePod>();
   #fingerprints = new Map<string, string>();
   readonly #terminatingSince = new Map<string, number>();
@@ -177,7 +200,17 @@ class KubeletImpl implements Kubelet {
       cniConfDir: o.cniConfDir,
       statusIntervalMs: o.nodeStatusMs,
       leaseIntervalMs: o.nodeStatusMs,
+      signals: o.nodeSignals,
+      evictionHard: o.evictionHard,
+      pressureTransitionMs: o.evictionPressureTransitionMs,
+      now: () => this.#clock.now(),
       log: this.#log,
+    });
+    this.#admission = new PodAdmission({
+      maxPods: o.maxPods ?? 110,
+      pods: () => this.listPods(),
+      phase: (p) => this.#status?.lastStatus(p.metadata.uid!)?.phase ?? p.status?.phase,
+      inRuntime: (uid) => this.#runtimePods.has(uid),
     });
   }
 
@@ -232,9 +265,30 @@ class KubeletImpl implements Kubelet {
     this.#workersDone = runWorkers(this.#queue, o.workers ?? 8, (uid) => this.#syncOne(uid), (m, f) => this.#log.warn(m, f));
     this.#timers.push(setInterval(() => void this.#relist(), o.relistMs ?? 1000));
     this.#timers.push(setInterval(() => this.#resyncAll(), o.syncFrequencyMs ?? 10_000));
-    this.#timers.push(setInterval(() => void this.#gc?.run(this.#runtimePods).catch((err) => this.#log.warn("garbage collection failed", { error: String(err) })), 60_000));
+    this.#imageGc = new ImageGarbageCollector({
+      cri: this.cri,
+      log: this.#log,
+      clock: this.#clock,
+      highThresholdPercent: o.imageGCHighThresholdPercent,
+      lowThresholdPercent: o.imageGCLowThresholdPercent,
+      imageFs: o.imageFs,
+    });
+    this.#timers.push(setInterval(() => void this.#collectGarbage(), o.gcPeriodMs ?? 60_000));
     await this.#relist();
     this.#log.info("kubelet started", { node: this.nodeName, rootDir: o.rootDir });
+  }
+
+  async #collectGarbage(): Promise<void> {
+    try {
+      await this.#gc?.run(this.#runtimePods);
+    } catch (err) {
+      this.#log.warn("garbage collection failed", { error: String(err) });
+    }
+    try {
+      await this.#imageGc?.run();
+    } catch (err) {
+      this.#log.warn("image garbage collection failed", { error: String(err) });
+    }
   }
 
   async #startServer(): Promise<void> {
@@ -347,11 +401,18 @@ class KubeletImpl implements Kubelet {
       }
       this.#syncer.forget(uid);
       this.#status.forget(uid, rp);
+      this.#admission.forget(uid);
       this.#terminatingSince.delete(uid);
       return;
     }
     if (pod.metadata.deletionTimestamp || this.#static?.isTerminating(uid)) return this.#terminate(pod, rp);
     const phase = this.#status.lastStatus(uid)?.phase ?? pod.status?.phase;
+    if (phase !== "Succeeded" && phase !== "Failed") {
+      const adm = this.#admission.admit(pod);
+      if (!adm.admit) return this.#reject(pod, adm.reason!, adm.message!);
+      const left = this.#deadlineRemaining(pod);
+      if (left !== undefined && left <= 0) return this.#deadlineExceeded(pod, rp);
+    }
     if (phase === "Succeeded" || phase === "Failed") {
       const alive = rp && (rp.containers.some((c) => c.state === "CONTAINER_RUNNING") || rp.sandboxes.some((s) => s.state === "SANDBOX_READY"));
       if (alive) {
@@ -364,7 +425,36 @@ class KubeletImpl implements Kubelet {
     const after = await this.#lister.listPod(uid);
     const st = await this.#status.update(this.#statusTarget(pod), after, this.#syncer.waitingFor(uid));
     if (st.phase === "Succeeded" || st.phase === "Failed") this.#queue.add(uid);
+    // Wake up at the active deadline (far-off deadlines are left to the periodic resync; timers cap at ~24 days).
+    const left = this.#deadlineRemaining(pod);
+    if (left !== undefined && left < 600_000) return { requeueAfterMs: Math.max(1, Math.min(left, out.requeueAfterMs ?? Infinity)) };
     return out;
+  }
+
+  /** A pod rejected at admission: Failed with the reason, a Warning event; never started. */
+  async #reject(pod: Pod, reason: string, message: string): Promise<void> {
+    const uid = pod.metadata.uid!;
+    if (this.#status.lastStatus(uid)?.phase === "Failed") return;
+    this.#log.info("pod rejected at admission", { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, reason, message });
+    this.#recorder.event(this.#eventTarget(pod), "Warning", reason, message);
+    await this.#status.reject(this.#statusTarget(pod), reason, message);
+  }
+
+  /** ms before the pod passes spec.activeDeadlineSeconds (undefined: no deadline or not started). */
+  #deadlineRemaining(pod: Pod): number | undefined {
+    const startTime = this.#status.lastStatus(pod.metadata.uid!)?.startTime ?? this.#statusTarget(pod).status?.startTime;
+    return activeDeadlineRemaining(pod, startTime, this.#clock.now());
+  }
+
+  /** Fails a pod past its active deadline (event DeadlineExceeded) and kills it. */
+  async #deadlineExceeded(pod: Pod, rp: RuntimePod | undefined): Promise<void> {
+    const uid = pod.metadata.uid!;
+    if (this.#status.markFailed(uid, DEADLINE_EXCEEDED_REASON, DEADLINE_EXCEEDED_MESSAGE)) {
+      this.#log.info("pod past its active deadline, killing it", { pod: `${pod.metadata.namespace}/${pod.metadata.name}`, activeDeadlineSeconds: pod.spec?.activeDeadlineSeconds });
+      this.#recorder.event(this.#eventTarget(pod), "Normal", DEADLINE_EXCEEDED_REASON, DEADLINE_EXCEEDED_MESSAGE);
+    }
+    await this.#syncer.killPod(pod, rp, podGracePeriod(pod), false);
+    await this.#status.update(this.#statusTarget(pod), await this.#lister.listPod(uid), this.#syncer.waitingFor(uid));
   }
 
   /** The pod whose status is written (the mirror pod for static pods). */
@@ -397,6 +487,7 @@ class KubeletImpl implements Kubelet {
     }
     this.#syncer.forget(uid);
     this.#status.forget(uid, rp);
+    this.#admission.forget(uid);
     this.#terminatingSince.delete(uid);
   }
 

@@ -1,8 +1,10 @@
 /**
  * Node registration and heartbeats: creates (or reconciles) this kubelet's
  * Node object — labels, addresses, capacity/allocatable, nodeInfo, daemon
- * endpoint, images — keeps its conditions current (Ready only once the
- * runtime answers and the pod network is configured), renews the node Lease
+ * endpoint, images (largest first, at most 50) — keeps its conditions
+ * current (Ready only once the runtime answers and the pod network is
+ * configured; Memory/Disk/PIDPressure from the eviction signals measured on
+ * every status update, see pressure.ts), renews the node Lease
  * in kube-node-lease, and waits for spec.podCIDR (from the nodeipam
  * controller) to write the node's CNI config.
  */
@@ -17,6 +19,8 @@ import { kubeVersion } from "../apiserver/server.ts";
 import type { Logger } from "../machinery/log.ts";
 import { rfc3339 } from "../machinery/time.ts";
 import type { CriClient } from "./cri/client.ts";
+import { imageFsMountpoint } from "./imagegc.ts";
+import { measureNodeSignals, pressureConditions, PressureTracker, type NodeSignals, type PressureCondition, type Thresholds } from "./pressure.ts";
 
 const nodesRes = findResource("", "v1", "nodes")!;
 const leasesRes = findResource("coordination.k8s.io", "v1", "leases")!;
@@ -36,8 +40,20 @@ export interface NodeManagerOptions {
   writeCni?: (o: { confDir: string; networkName: string; bridge: string; podCidr: string; ipamDataDir: string }) => Promise<string>;
   statusIntervalMs?: number;
   leaseIntervalMs?: number;
+  /** Measures the eviction signals (default: /proc and statfs of rootDir and the image filesystem). */
+  signals?: () => NodeSignals | Promise<NodeSignals>;
+  /** Hard eviction thresholds for the pressure conditions (default DEFAULT_EVICTION_HARD). */
+  evictionHard?: Thresholds;
+  /** How long a pressure condition stays True after its threshold was last met (default 5 min). */
+  pressureTransitionMs?: number;
+  /** Time source of the pressure transition period (default Date.now). */
+  now?: () => number;
   log: Logger;
 }
+
+/** upstream's nodeStatusMaxImages and the names kept per image. */
+const MAX_IMAGES = 50;
+const MAX_NAMES_PER_IMAGE = 5;
 
 /** Kubernetes' name for Node's architecture. */
 export function goArch(a: string = arch()): string {
@@ -93,6 +109,8 @@ export class NodeManager {
   #runtimeMessage = "container runtime is down";
   #netMessage = "container runtime network not ready";
   #lastConditions: Record<string, any>[] = [];
+  readonly #pressureTracker: PressureTracker;
+  #pressure = new Set<PressureCondition>();
   #lastStatusJson = "";
   #lastStatusAt = 0;
   #timers: NodeJS.Timeout[] = [];
@@ -101,7 +119,9 @@ export class NodeManager {
 
   constructor(o: NodeManagerOptions) {
     this.#o = { ...o };
+    this.#pressureTracker = new PressureTracker({ thresholds: o.evictionHard, transitionMs: o.pressureTransitionMs });
   }
+
 
   /** Sets the port the kubelet API actually listens on (reported in status.daemonEndpoints; before start). */
   setKubeletPort(port: number): void {
@@ -153,6 +173,7 @@ export class NodeManager {
     try {
       await this.#checkRuntime();
       await this.#ensureCni();
+      await this.#measurePressure();
       await this.#updateStatus();
     } catch (err) {
       this.#o.log.warn("node status update failed", { error: String((err as Error).message ?? err) });
@@ -193,6 +214,17 @@ export class NodeManager {
     this.#o.log.info("pod network configured", { podCIDR: this.#podCidr, bridge });
   }
 
+  async #measurePressure(): Promise<void> {
+    const now = this.#o.now?.() ?? Date.now();
+    try {
+      const signals = this.#o.signals ? await this.#o.signals() : measureNodeSignals(this.#o.rootDir, await imageFsMountpoint(this.#o.cri));
+      this.#pressure = this.#pressureTracker.update(signals, now);
+    } catch (err) {
+      this.#o.log.warn("measuring eviction signals failed", { error: String((err as Error).message ?? err) });
+      this.#pressure = this.#pressureTracker.active(now);
+    }
+  }
+
   #capacity(): Record<string, string> {
     const c = this.#o.capacity?.() ?? hostCapacity(this.#o.rootDir);
     return { ...c, pods: String(this.#o.maxPods) };
@@ -206,9 +238,7 @@ export class NodeManager {
         ? this.#netMessage
         : this.#runtimeMessage;
     const want = [
-      { type: "MemoryPressure", status: "False", reason: "KubeletHasSufficientMemory", message: "kubelet has sufficient memory available" },
-      { type: "DiskPressure", status: "False", reason: "KubeletHasNoDiskPressure", message: "kubelet has no disk pressure" },
-      { type: "PIDPressure", status: "False", reason: "KubeletHasSufficientPID", message: "kubelet has sufficient PID available" },
+      ...pressureConditions(this.#pressure),
       { type: "Ready", status: ready ? "True" : "False", reason: ready ? "KubeletReady" : "KubeletNotReady", message: readyMsg },
     ];
     return want.map((c) => {
@@ -221,9 +251,10 @@ export class NodeManager {
     try {
       const res = await this.#o.cri.image.ListImages({}, 10_000);
       return (res.images ?? [])
-        .map((i: any) => ({ names: [...(i.repo_digests ?? []), ...(i.repo_tags ?? [])], sizeBytes: Number(i.size ?? 0) }))
+        .map((i: any) => ({ names: [...(i.repo_digests ?? []), ...(i.repo_tags ?? [])].slice(0, MAX_NAMES_PER_IMAGE), sizeBytes: Number(i.size ?? 0) }))
         .filter((i: any) => i.names.length)
-        .slice(0, 50);
+        .sort((a: any, b: any) => b.sizeBytes - a.sizeBytes)
+        .slice(0, MAX_IMAGES);
     } catch {
       return [];
     }
@@ -267,6 +298,7 @@ export class NodeManager {
       "beta.kubernetes.io/os": "linux",
       "beta.kubernetes.io/arch": goArch(),
     };
+    await this.#measurePressure();
     const status = this.#statusBody(now, await this.#images());
     let node: KObject;
     try {

@@ -31,3 +31,29 @@ test("termination messages come from the file, or the log tail with FallbackToLo
   await sm.update(pod, rp, new Map());
   assert.equal(writes.length, 1, "same status is not written twice");
 });
+
+test("a pod the kubelet failed keeps phase Failed with its reason; rejection writes upstream's rejected status", async (t) => {
+  const h = harness();
+  t.after(() => h.cleanup());
+  const writes: any[] = [];
+  const sm = new StatusManager({ write: async (_p, s) => void writes.push(s), probes: h.services.probes, clock: h.clock, hostIP: "192.0.2.1", qosClass: () => "BestEffort", paths: (p) => h.syncer.paths(p) });
+  const pod = testPod([{ name: "a" }]);
+  await h.sync(pod);
+  const rp = await h.lister.listPod(pod.metadata.uid!);
+  assert.equal((await sm.update(pod, rp, new Map())).phase, "Running");
+  assert.equal(sm.markFailed(pod.metadata.uid!, "DeadlineExceeded", "too long"), true);
+  assert.equal(sm.markFailed(pod.metadata.uid!, "DeadlineExceeded", "too long"), false, "marked once");
+  const st = await sm.update(pod, rp, new Map());
+  assert.deepEqual([st.phase, st.reason, st.message], ["Failed", "DeadlineExceeded", "too long"], "Failed although the container still runs");
+
+  const other = testPod([{ name: "b" }]);
+  const rej = await sm.reject(other, "OutOfpods", "Node didn't have enough resource: pods, requested: 1, used: 1, capacity: 1");
+  assert.deepEqual(rej, {
+    phase: "Failed",
+    reason: "OutOfpods",
+    message: "Pod was rejected: Node didn't have enough resource: pods, requested: 1, used: 1, capacity: 1",
+    qosClass: "BestEffort",
+    conditions: [{ type: "PodScheduled", status: "True" }],
+  });
+  assert.equal(sm.lastStatus(other.metadata.uid!)?.phase, "Failed");
+});

@@ -4,13 +4,15 @@
  * sent so a lagging informer does not cause repeated writes. Also reads
  * termination messages (terminationMessagePath file, or the log tail with
  * FallbackToLogsOnError) of exited containers once and caches them.
+ * Pods the kubelet fails itself (admission rejection, active deadline) keep
+ * phase Failed with the kubelet's reason and message in every later status.
  */
 import { open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Clock } from "../client/clock.ts";
 import { terminationLogPath, type PodPaths } from "./config.ts";
 import { ANN_TERMINATION_MESSAGE_POLICY, type RuntimeContainer, type RuntimePod } from "./runtime.ts";
-import { computePodStatus, statusEqual, type WaitingReason } from "./status.ts";
+import { computePodStatus, KUBELET_CONDITIONS, statusEqual, type WaitingReason } from "./status.ts";
 import type { Pod, ProbeManager } from "./types.ts";
 
 /** Writes a pod's status; the kubelet passes one backed by the API client. */
@@ -33,6 +35,7 @@ export class StatusManager {
   readonly #o: StatusManagerOptions;
   readonly #sent = new Map<string, Record<string, any>>();
   readonly #messages = new Map<string, string>();
+  readonly #failed = new Map<string, { reason: string; message: string }>();
 
   constructor(o: StatusManagerOptions) {
     this.#o = o;
@@ -45,13 +48,16 @@ export class StatusManager {
 
   forget(uid: string, rp?: RuntimePod): void {
     this.#sent.delete(uid);
+    this.#failed.delete(uid);
     for (const c of rp?.containers ?? []) this.#messages.delete(c.id);
   }
 
   /** Computes the pod's status and writes it if it differs from the pod's and from the last one sent. Returns the status. */
   async update(pod: Pod, rp: RuntimePod | undefined, waiting: Map<string, WaitingReason>, terminating = false): Promise<Record<string, any>> {
     await this.#loadMessages(pod, rp);
-    const status = computePodStatus(pod, {
+    const failed = this.#failed.get(pod.metadata.uid!);
+    const basis = failed ? { ...pod, status: { ...(pod.status ?? {}), phase: "Failed", reason: failed.reason, message: failed.message } } : pod;
+    const status = computePodStatus(basis, {
       runtime: rp,
       waiting,
       isReady: (id) => this.#o.probes.isReady(id),
@@ -70,6 +76,32 @@ export class StatusManager {
     await this.#o.write(pod, withTimes);
     this.#sent.set(uid, withTimes);
     return withTimes;
+  }
+
+  /**
+   * Marks a pod Failed with the kubelet's reason and message; later updates
+   * keep them. Returns false when it was already marked.
+   */
+  markFailed(uid: string, reason: string, message: string): boolean {
+    if (this.#failed.has(uid)) return false;
+    this.#failed.set(uid, { reason, message });
+    return true;
+  }
+
+  /**
+   * Writes the status of a pod rejected at admission, as upstream's
+   * rejectPod: phase Failed, the reason, "Pod was rejected: <message>", the
+   * QoS class; conditions other than the kubelet's are kept.
+   */
+  async reject(pod: Pod, reason: string, message: string): Promise<Record<string, any>> {
+    const uid = pod.metadata.uid!;
+    const full = `Pod was rejected: ${message}`;
+    this.#failed.set(uid, { reason, message: full });
+    const kept = (pod.status?.conditions ?? []).filter((c: any) => !KUBELET_CONDITIONS.has(c.type));
+    const status: Record<string, any> = { phase: "Failed", reason, message: full, qosClass: this.#o.qosClass(pod), conditions: kept };
+    await this.#o.write(pod, status);
+    this.#sent.set(uid, status);
+    return status;
   }
 
   async #loadMessages(pod: Pod, rp: RuntimePod | undefined): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * An in-memory CRI runtime and image service for kubelet tests: sandboxes
  * and containers with states and timestamps from an injected clock, label
- * filters, images that can be "pulled" only when listed as pullable, and a
- * call log. Tests make containers exit with `exit()`, or set `onStart` to
+ * filters, images (with sizes, pinning and removal) that can be "pulled"
+ * only when listed as pullable, an optional image filesystem mountpoint for
+ * ImageFsInfo, and a call log. Tests make containers exit with `exit()`, or set `onStart` to
  * script behaviour (e.g. exit at once with code 1).
  */
 import type { Clock } from "../../client/clock.ts";
@@ -59,6 +60,12 @@ export class FakeCri implements CriClient {
   readonly images = new Map<string, string>();
   /** Images PullImage succeeds for. */
   readonly pullable = new Set<string>();
+  /** Image id → size in bytes (default 1000). */
+  readonly imageSizes = new Map<string, number>();
+  /** Image names reported as pinned (never garbage collected). */
+  readonly pinned = new Set<string>();
+  /** Mountpoint ImageFsInfo reports (none when unset). */
+  imageFsMountpoint: string | undefined;
   /** Every call as "Method" or "Method:detail". */
   readonly calls: string[] = [];
   /** Called after StartContainer (e.g. to make a container exit at once). */
@@ -168,10 +175,19 @@ export class FakeCri implements CriClient {
       UpdateRuntimeConfig: r("UpdateRuntimeConfig", () => ({})),
     };
     this.image = {
-      ListImages: r("ListImages", () => ({ images: [...this.images].map(([name, id]) => ({ id, repo_tags: [name], repo_digests: [], size: "1000" })) })),
+      ListImages: r("ListImages", () => {
+        const byId = new Map<string, CriMessage>();
+        for (const [name, id] of this.images) {
+          const img = byId.get(id) ?? { id, repo_tags: [], repo_digests: [], size: String(this.imageSizes.get(id) ?? 1000), pinned: false };
+          img.repo_tags.push(name);
+          if (this.pinned.has(name)) img.pinned = true;
+          byId.set(id, img);
+        }
+        return { images: [...byId.values()] };
+      }),
       ImageStatus: r("ImageStatus", (q) => {
         const id = this.images.get(q.image?.image);
-        return id ? { image: { id, repo_tags: [q.image.image], size: "1000" } } : {};
+        return id ? { image: { id, repo_tags: [q.image.image], size: String(this.imageSizes.get(id) ?? 1000) } } : {};
       }),
       PullImage: r("PullImage", (q) => {
         const name = q.image?.image;
@@ -182,18 +198,24 @@ export class FakeCri implements CriClient {
         return { image_ref: id };
       }),
       RemoveImage: r("RemoveImage", (q) => {
-        this.images.delete(q.image?.image);
+        const ref = q.image?.image;
+        this.calls.push(`RemoveImage:${ref}`);
+        // By name removes that name; by id removes every name of the image (as containerd does).
+        if (!this.images.delete(ref)) for (const [name, id] of [...this.images]) if (id === ref) this.images.delete(name);
         return {};
       }),
-      ImageFsInfo: r("ImageFsInfo", () => ({ image_filesystems: [] })),
+      ImageFsInfo: r("ImageFsInfo", () => ({ image_filesystems: this.imageFsMountpoint ? [{ timestamp: ns(this.#ns()), fs_id: { mountpoint: this.imageFsMountpoint } }] : [] })),
     };
   }
 
   close(): void {}
 
-  /** Adds an image as present on the node. */
-  addImage(name: string): void {
-    this.images.set(name, `sha256:${Buffer.from(name).toString("hex").slice(0, 16)}`);
+  /** Adds an image as present on the node (size in bytes, default 1000). Returns its id. */
+  addImage(name: string, sizeBytes?: number): string {
+    const id = `sha256:${Buffer.from(name).toString("hex").slice(0, 16)}`;
+    this.images.set(name, id);
+    if (sizeBytes !== undefined) this.imageSizes.set(id, sizeBytes);
+    return id;
   }
 
   /** Makes the newest running instance of container `name` (or the container with that id) exit. */
