@@ -3,7 +3,8 @@
  * log directory, DNS, port mappings, labels, namespaces, security context,
  * cgroup parent) and a container's ContainerConfig (image, command, env,
  * mounts, log path, labels/annotations the kubelet recognises its containers
- * by, resources and security context). Pure functions.
+ * by, resources and security context incl. seccomp profiles), and the
+ * runAsNonRoot check. Pure functions.
  */
 import { join } from "node:path";
 import type { CriMessage } from "./cri/client.ts";
@@ -21,7 +22,7 @@ import {
   LABEL_POD_UID,
   containerHash,
 } from "./runtime.ts";
-import type { ContainerCommand, ContainerSpec, Pod } from "./types.ts";
+import { KubeletError, type ContainerCommand, type ContainerSpec, type Pod } from "./types.ts";
 
 /** Where the kubelet keeps a pod's files. */
 export interface PodPaths {
@@ -111,6 +112,7 @@ export function sandboxConfig(pod: Pod, o: { attempt: number; logDir: string; dn
         run_as_group: int64(psc.runAsGroup),
         supplemental_groups: supplementalGroups(pod),
         privileged,
+        seccomp: seccompProfile(psc.seccompProfile, undefined),
       },
       sysctls,
     },
@@ -120,7 +122,54 @@ export function sandboxConfig(pod: Pod, o: { attempt: number; logDir: string; dn
   return cfg;
 }
 
-function containerSecurityContext(pod: Pod, c: ContainerSpec): CriMessage {
+/** Where Localhost seccomp profiles live by default (<root-dir>/seccomp of a default kubelet). */
+export const DEFAULT_SECCOMP_PROFILE_ROOT = "/var/lib/kubelet/seccomp";
+
+/**
+ * The CRI SecurityProfile for a seccompProfile field: RuntimeDefault,
+ * Localhost (relative to the profile root) or, when unset, Unconfined (the
+ * kubelet's default without --seccomp-default).
+ */
+function seccompProfile(p: { type?: string; localhostProfile?: string } | undefined, root = DEFAULT_SECCOMP_PROFILE_ROOT): CriMessage {
+  switch (p?.type) {
+    case "RuntimeDefault":
+      return { profile_type: "RuntimeDefault" };
+    case "Localhost":
+      return { profile_type: "Localhost", localhost_ref: join(root, p.localhostProfile ?? "") };
+    default:
+      return { profile_type: "Unconfined" };
+  }
+}
+
+/** `name_namespace(uid)`, how the kubelet names a pod in messages. */
+function podDesc(pod: Pod): string {
+  return `${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`;
+}
+
+/**
+ * The runAsNonRoot check the kubelet makes before creating a container:
+ * an explicit runAsUser 0, or an image running as root (no user or uid 0)
+ * or as a non-numeric user, fails with CreateContainerConfigError. When the
+ * image user is not known (`image` undefined) only runAsUser is checked.
+ */
+export function verifyRunAsNonRoot(pod: Pod, c: ContainerSpec, image?: { uid?: number; username?: string }): void {
+  const psc = pod.spec?.securityContext ?? {};
+  const sc = c.securityContext ?? {};
+  if ((sc.runAsNonRoot ?? psc.runAsNonRoot) !== true) return;
+  const where = `(pod: "${podDesc(pod)}", container: ${c.name})`;
+  const uid = sc.runAsUser ?? psc.runAsUser;
+  if (uid !== undefined && uid !== null) {
+    if (Number(uid) === 0) throw new KubeletError("CreateContainerConfigError", `container's runAsUser breaks non-root policy ${where}`);
+    return;
+  }
+  if (!image) return;
+  if (image.uid === undefined && image.username) {
+    throw new KubeletError("CreateContainerConfigError", `container has runAsNonRoot and image has non-numeric user (${image.username}), cannot verify user is non-root ${where}`);
+  }
+  if ((image.uid ?? 0) === 0) throw new KubeletError("CreateContainerConfigError", `container has runAsNonRoot and image will run as root ${where}`);
+}
+
+function containerSecurityContext(pod: Pod, c: ContainerSpec, seccompRoot?: string): CriMessage {
   const psc = pod.spec?.securityContext ?? {};
   const sc = c.securityContext ?? {};
   const out: CriMessage = {
@@ -129,6 +178,7 @@ function containerSecurityContext(pod: Pod, c: ContainerSpec): CriMessage {
     readonly_rootfs: !!sc.readOnlyRootFilesystem,
     supplemental_groups: supplementalGroups(pod),
     no_new_privs: sc.allowPrivilegeEscalation === false,
+    seccomp: seccompProfile(sc.seccompProfile ?? psc.seccompProfile, seccompRoot),
   };
   const uid = sc.runAsUser ?? psc.runAsUser;
   const gid = sc.runAsGroup ?? psc.runAsGroup;
@@ -146,10 +196,15 @@ export interface ContainerConfigInputs {
   command: ContainerCommand;
   mounts: CriMessage[];
   resources?: CriMessage;
+  /** The image's user from ImageStatus (uid or username), for the runAsNonRoot check; unknown when undefined. */
+  imageUser?: { uid?: number; username?: string };
+  /** Directory of Localhost seccomp profiles (default DEFAULT_SECCOMP_PROFILE_ROOT). */
+  seccompProfileRoot?: string;
 }
 
-/** The ContainerConfig for CreateContainer. */
+/** The ContainerConfig for CreateContainer; throws CreateContainerConfigError when runAsNonRoot is violated. */
 export function containerConfig(pod: Pod, c: ContainerSpec, o: ContainerConfigInputs): CriMessage {
+  verifyRunAsNonRoot(pod, c, o.imageUser);
   const annotations: Record<string, string> = {
     [ANN_CONTAINER_HASH]: containerHash(c),
     [ANN_RESTART_COUNT]: String(o.attempt),
@@ -173,7 +228,7 @@ export function containerConfig(pod: Pod, c: ContainerSpec, o: ContainerConfigIn
     stdin: !!c.stdin,
     stdin_once: !!c.stdinOnce,
     tty: !!c.tty,
-    linux: { security_context: containerSecurityContext(pod, c) },
+    linux: { security_context: containerSecurityContext(pod, c, o.seccompProfileRoot) },
   };
   if (o.resources) cfg.linux.resources = o.resources;
   return cfg;

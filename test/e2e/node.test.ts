@@ -5,7 +5,11 @@
  * logs, exec (WebSocket and SPDY), a Deployment whose pod IPs answer HTTP
  * from the host, port-forward, liveness restarts, CrashLoopBackOff, OOMKilled,
  * configMap volume updates, graceful deletion, an agent restart that keeps
- * healthy containers, and a static pod with its mirror pod.
+ * healthy containers, a static pod with its mirror pod, the kubectl logs
+ * flags (-f, --tail, --since, --timestamps, --previous, -c, -l), attach -i
+ * and cp, and securityContext (users/groups, read-only root, capabilities,
+ * privileged, no_new_privs, seccomp, runAsNonRoot), downward-API env and
+ * hostPort.
  *
  * Needs root and containerd/runc/CNI plugins (CI installs them); skipped
  * with the reason otherwise.
@@ -13,8 +17,9 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { get } from "node:http";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { haveKubectl, startCluster, type Cluster } from "./harness.ts";
 
@@ -53,6 +58,18 @@ async function httpGetRetry(url: string): Promise<string> {
       await sleep(500);
     }
   }
+}
+
+/** A TCP port free on all addresses right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "0.0.0.0", () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 const skip = skipReason();
@@ -94,7 +111,10 @@ describe("node agent with real containers", { timeout: 600_000, skip }, () => {
 
   after(async () => {
     if (!c) return;
+    // The static pod goes with its manifest (killall cannot reach containerd once the server stopped it).
+    rmSync(join(c.dataDir, "agent", "pod-manifests", "static-web.yaml"), { force: true });
     c.kubectl(["delete", "pods,deployments", "--all", "--grace-period=1", "--wait=true", "--timeout=60s"], { timeoutMs: 70_000 });
+    await waitFor("static pod gone", 30_000, () => c.kubectl(["get", "pod", `static-web-${nodeName}`]).code !== 0).catch(() => undefined);
     await c.stop();
   });
 
@@ -116,6 +136,234 @@ describe("node agent with real containers", { timeout: 600_000, skip }, () => {
       assert.equal(r2.code, 3, `exit code of the remote shell is returned: ${r2.stderr}`);
       assert.match(r2.stdout, /got:x/);
     }
+  });
+
+  it("kubectl logs flags (-f, --tail, --since, --timestamps, --previous, -c, -l), attach -i and cp", async () => {
+    ok(["apply", "-f", "-"], {
+      input: `apiVersion: v1
+kind: Pod
+metadata: {name: multi, labels: {suite: logs}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: a, image: busybox, command: [sh, -c, "echo a1; echo a2; echo a3; sleep 3600"]}
+  - {name: b, image: busybox, command: [sh, -c, "while true; do echo tick; sleep 0.5; done"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: prev, labels: {suite: logs}}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: d, emptyDir: {}}]
+  containers:
+  - name: c
+    image: busybox
+    command: [sh, -c, "n=$(cat /d/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /d/n; echo run-$n; [ $n -ge 2 ] && exec sleep 3600; exit 1"]
+    volumeMounts: [{name: d, mountPath: /d}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: att}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: c, image: busybox, stdin: true, command: [sh, -c, "while read l; do echo got:$l; done; echo stdin-closed; sleep 3600"]}
+`,
+    });
+    await waitRunning("multi");
+    await waitFor("all of a's lines", 10_000, () => ok(["logs", "multi", "-c", "a"]) === "a1\na2\na3\n");
+    assert.match(ok(["logs", "multi", "-c", "b"]), /^(tick\n)+$/);
+    assert.equal(ok(["logs", "multi", "-c", "a", "--tail=1"]), "a3\n");
+    assert.equal(ok(["logs", "multi", "-c", "a", "--tail=0"]), "");
+    const stamped = ok(["logs", "multi", "-c", "a", "--timestamps", "--tail=2"]).trimEnd().split("\n");
+    assert.equal(stamped.length, 2);
+    for (const [i, line] of stamped.entries()) {
+      const [ts, text] = line.split(" ");
+      assert.match(ts, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/, line);
+      assert.ok(Math.abs(Date.parse(ts) - Date.now()) < 120_000, `timestamp ${ts} is recent`);
+      assert.equal(text, `a${i + 2}`);
+    }
+    assert.equal(ok(["logs", "multi", "-c", "a", "--since=1h"]), "a1\na2\na3\n");
+    const aDone = Date.parse(stamped[1].split(" ")[0]);
+    await waitFor("a's lines to age", 5000, () => Date.now() - aDone > 2200);
+    assert.equal(ok(["logs", "multi", "-c", "a", "--since=2s"]), "", "lines older than --since are skipped");
+    assert.match(ok(["logs", "multi", "-c", "b", "--since=2s"]), /^(tick\n){1,6}$/);
+
+    // -f streams new lines until the client goes away.
+    const f = spawn("kubectl", ["logs", "-f", "multi", "-c", "b", "--tail=1"], { env: { ...process.env, KUBECONFIG: c.kubeconfig, HOME: join(c.dataDir, "logs-home") }, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      let out = "";
+      f.stdout!.on("data", (d) => (out += d));
+      f.stderr!.on("data", (d) => (out += d));
+      await waitFor("followed lines", 10_000, () => out.split("\n").filter((l) => l === "tick").length >= 4);
+      assert.equal(f.exitCode, null, "still following");
+    } finally {
+      f.kill("SIGTERM");
+    }
+    await waitFor("kubectl logs -f to stop", 5000, () => f.exitCode !== null || f.signalCode !== null);
+
+    // --previous after a restart.
+    await waitFor("prev restarted", 40_000, () => pod("prev").status?.containerStatuses?.[0]?.restartCount >= 1 && ok(["logs", "prev"]) === "run-2\n");
+    assert.equal(ok(["logs", "prev", "--previous"]), "run-1\n");
+    assert.equal(ok(["logs", "prev", "-p", "-c", "c"]), "run-1\n");
+    const noPrev = c.kubectl(["logs", "multi", "-c", "a", "--previous"]);
+    assert.notEqual(noPrev.code, 0, "no previous instance");
+    assert.match(noPrev.stderr, /previous terminated container "a" in pod "multi" not found/);
+
+    // -l picks the pods by label (the default container of each).
+    const byLabel = ok(["logs", "-l", "suite=logs", "--prefix"]).trimEnd().split("\n").sort();
+    assert.deepEqual(byLabel, ["[pod/multi/a] a1", "[pod/multi/a] a2", "[pod/multi/a] a3", "[pod/prev/c] run-2"]);
+
+    // attach -i: stdin reaches the container, its output comes back.
+    await waitRunning("att");
+    const a = spawn("kubectl", ["attach", "-i", "att"], { env: { ...process.env, KUBECONFIG: c.kubeconfig, HOME: join(c.dataDir, "attach-home") }, stdio: ["pipe", "pipe", "pipe"] });
+    try {
+      let out = "";
+      a.stdout!.on("data", (d) => (out += d));
+      a.stderr!.on("data", (d) => (out += d));
+      a.stdin!.write("hello\n");
+      await waitFor("attached output", 15_000, () => out.includes("got:hello"));
+      a.stdin!.write("again\n");
+      await waitFor("second line", 5000, () => out.includes("got:again"));
+    } finally {
+      a.kill("SIGKILL");
+    }
+    await waitFor("output in the log too", 5000, () => ok(["logs", "att"]).includes("got:hello\ngot:again\n"));
+
+    // cp into and out of the pod (tar over exec).
+    const local = join(c.dataDir, "cp-in.txt");
+    const content = "copied\n" + "x".repeat(100_000) + "\nend\n";
+    writeFileSync(local, content);
+    ok(["cp", local, "multi:/tmp/in.txt", "-c", "a"]);
+    assert.equal(ok(["exec", "multi", "-c", "a", "--", "cat", "/tmp/in.txt"]), content);
+    ok(["exec", "multi", "-c", "a", "--", "sh", "-c", "mkdir -p /tmp/d/sub && echo from-pod > /tmp/d/sub/f"]);
+    const outDir = join(c.dataDir, "cp-out");
+    ok(["cp", "multi:/tmp/d", outDir, "-c", "a"]);
+    assert.equal(readFileSync(join(outDir, "sub", "f"), "utf8"), "from-pod\n");
+    ok(["delete", "pod", "multi", "prev", "att", "--grace-period=1", "--wait=false"]);
+  });
+
+  it("securityContext, downward-API env and hostPort take effect in real containers", async () => {
+    const hostPort = await freePort();
+    ok(["apply", "-f", "-"], {
+      input: `apiVersion: v1
+kind: Pod
+metadata: {name: sec}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsUser: 1234, runAsGroup: 5678, supplementalGroups: [3000], fsGroup: 2000}
+  volumes: [{name: scratch, emptyDir: {}}]
+  containers:
+  - name: ro
+    image: busybox
+    command: [sh, -c, "sleep 3600"]
+    securityContext: {readOnlyRootFilesystem: true, allowPrivilegeEscalation: false}
+    volumeMounts: [{name: scratch, mountPath: /scratch}]
+    resources: {limits: {memory: 64Mi}}
+    env:
+    - {name: MEM, valueFrom: {resourceFieldRef: {resource: limits.memory}}}
+    - {name: MEM_MI, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}
+    - {name: POD_IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+    - {name: HOST_IP, valueFrom: {fieldRef: {fieldPath: status.hostIP}}}
+    - {name: NODE, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}
+  - name: caps
+    image: busybox
+    command: [sh, -c, "touch /tmp/x; sleep 3600"]
+    securityContext: {runAsUser: 0, runAsGroup: 0, capabilities: {drop: [CHOWN, NET_RAW], add: [NET_ADMIN]}, seccompProfile: {type: RuntimeDefault}}
+  - name: plain
+    image: busybox
+    command: [sh, -c, "touch /tmp/x; sleep 3600"]
+    securityContext: {runAsUser: 0}
+  - name: priv
+    image: busybox
+    command: [sh, -c, "sleep 3600"]
+    securityContext: {runAsUser: 0, privileged: true}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nonroot}
+spec:
+  terminationGracePeriodSeconds: 1
+  securityContext: {runAsNonRoot: true}
+  containers:
+  - {name: root, image: busybox, command: [sleep, "3600"], securityContext: {runAsUser: 0}}
+  - {name: user, image: busybox, command: [sleep, "3600"], securityContext: {runAsUser: 4321}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: hostport}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: web
+    image: busybox
+    command: [sh, -c, "mkdir -p /www && echo via-hostport > /www/index.html && exec httpd -f -p 80 -h /www"]
+    ports: [{containerPort: 80, hostPort: ${hostPort}}]
+`,
+    });
+    const p = await waitRunning("sec");
+    const sh = (container: string, script: string) => c.kubectl(["exec", "sec", "-c", container, "--", "sh", "-c", script]);
+    // runAsUser/runAsGroup from the pod, overridden per container.
+    assert.equal(ok(["exec", "sec", "-c", "ro", "--", "id", "-u"]).trim(), "1234");
+    assert.equal(ok(["exec", "sec", "-c", "ro", "--", "id", "-g"]).trim(), "5678");
+    assert.deepEqual(ok(["exec", "sec", "-c", "ro", "--", "id", "-G"]).trim().split(" ").sort(), ["2000", "3000", "5678"], "supplementalGroups and fsGroup");
+    assert.equal(ok(["exec", "sec", "-c", "caps", "--", "id", "-u"]).trim(), "0");
+    const status = (container: string): string => ok(["exec", "sec", "-c", container, "--", "cat", "/proc/self/status"]);
+    assert.match(status("ro"), /NoNewPrivs:\s+1/, "allowPrivilegeEscalation: false");
+    assert.match(status("plain"), /NoNewPrivs:\s+0/);
+    assert.match(status("caps"), /Seccomp:\s+2/, "seccompProfile RuntimeDefault filters syscalls");
+    assert.match(status("plain"), /Seccomp:\s+0/, "no profile: Unconfined");
+    // readOnlyRootFilesystem: / is read-only, the emptyDir is not.
+    const roWrite = sh("ro", "echo x > /newfile");
+    assert.notEqual(roWrite.code, 0);
+    assert.match(roWrite.stderr, /Read-only file system/);
+    assert.equal(sh("ro", "echo ok > /scratch/f && cat /scratch/f").stdout, "ok\n");
+    // Downward API env.
+    const env = Object.fromEntries(ok(["exec", "sec", "-c", "ro", "--", "env"]).trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    assert.equal(env.MEM, String(64 * 1024 * 1024));
+    assert.equal(env.MEM_MI, "64");
+    assert.equal(env.POD_IP, p.status.podIP);
+    assert.equal(env.HOST_IP, p.status.hostIP);
+    assert.equal(env.NODE, nodeName);
+    // Capabilities: CapEff bits 0 (CHOWN), 12 (NET_ADMIN), 13 (NET_RAW), 21 (SYS_ADMIN).
+    const capEff = (container: string): bigint => BigInt("0x" + /CapEff:\s*([0-9a-f]+)/.exec(status(container))![1]);
+    const bit = (caps: bigint, n: number): boolean => ((caps >> BigInt(n)) & 1n) === 1n;
+    const plain = capEff("plain");
+    assert.ok(bit(plain, 0) && bit(plain, 13) && !bit(plain, 12) && !bit(plain, 21), `default capabilities ${plain.toString(16)}`);
+    const caps = capEff("caps");
+    assert.ok(!bit(caps, 0) && !bit(caps, 13) && bit(caps, 12), `dropped/added capabilities ${caps.toString(16)}`);
+    const chown = sh("caps", "chown 1:1 /tmp/x");
+    assert.notEqual(chown.code, 0, "chown without CAP_CHOWN fails");
+    assert.match(chown.stderr, /Operation not permitted/);
+    assert.equal(sh("plain", "chown 1:1 /tmp/x && stat -c %u /tmp/x").stdout, "1\n");
+    assert.equal(sh("caps", "ip link set lo mtu 1400 && echo set").stdout, "set\n", "NET_ADMIN was added");
+    assert.notEqual(sh("plain", "ip link set lo mtu 1300").code, 0, "no NET_ADMIN by default");
+    // privileged: every capability, device nodes, mount works.
+    const priv = capEff("priv");
+    assert.ok(bit(priv, 21) && bit(priv, 12), `privileged capabilities ${priv.toString(16)}`);
+    const mounted = sh("priv", "mkdir -p /tmp/m && mount -t tmpfs t /tmp/m && echo mounted");
+    assert.equal(mounted.stdout, "mounted\n", mounted.stderr);
+    const notMounted = sh("plain", "mkdir -p /tmp/m && mount -t tmpfs t /tmp/m");
+    assert.notEqual(notMounted.code, 0);
+    assert.match(notMounted.stderr, /permission denied/i);
+    assert.equal(sh("priv", "test -e /dev/kmsg && echo dev").stdout, "dev\n", "privileged containers see the host's devices");
+    // runAsNonRoot: uid 0 is refused before the container is created, uid 4321 runs.
+    const refused = await waitFor("runAsNonRoot refusal", 30_000, () => {
+      const s = pod("nonroot").status?.containerStatuses?.find((x: any) => x.name === "root");
+      return s?.state?.waiting?.reason === "CreateContainerConfigError" && s;
+    });
+    assert.match(refused.state.waiting.message, /^container's runAsUser breaks non-root policy \(pod: "nonroot_default\(.+\)", container: root\)$/);
+    await waitFor("the non-root container running", 30_000, () => pod("nonroot").status?.containerStatuses?.find((x: any) => x.name === "user")?.state?.running);
+    // hostPort: the container's port 80 answers on the node IP.
+    const hp = await waitRunning("hostport");
+    assert.ok(hp.status.hostIP, "hostIP set");
+    assert.equal((await httpGetRetry(`http://${hp.status.hostIP}:${hostPort}/`)).trim(), "via-hostport");
+    ok(["delete", "pod", "sec", "nonroot", "hostport", "--grace-period=1", "--wait=true", "--timeout=30s"], { timeoutMs: 40_000 });
+    let released = false;
+    for (const deadline = Date.now() + 10_000; !released && Date.now() < deadline; await sleep(500)) {
+      released = await httpGet(`http://${hp.status.hostIP}:${hostPort}/`, 1000).then(() => false, () => true);
+    }
+    assert.ok(released, "the hostPort mapping is removed with the pod");
   });
 
   it("a Deployment's pod IPs answer HTTP from the host, and port-forward serves the page", async () => {

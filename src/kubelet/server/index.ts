@@ -156,9 +156,10 @@ async function serveLogs(view: KubeletView, req: IncomingMessage, res: ServerRes
   });
   res.writeHead(200, { "Content-Type": "text/plain", "Cache-Control": "no-cache, private", "X-Content-Type-Options": "nosniff" });
   res.flushHeaders();
+  // A created container is about to start: following waits for its output.
   const isRunning = async () => {
     const st = await view.cri.runtime.ContainerStatus({ container_id: loc.containerId }, 10_000);
-    return st.status?.state === "CONTAINER_RUNNING";
+    return st.status?.state === "CONTAINER_RUNNING" || st.status?.state === "CONTAINER_CREATED";
   };
   try {
     await streamLogs({ path: loc.logPath, isRunning }, { ...opts, follow: opts.follow && !opts.previous }, res, abort.signal);

@@ -127,18 +127,31 @@ const sleep = (ms: number, signal: AbortSignal) =>
   });
 
 /**
+ * Opens the log file. A missing file is an empty log, except when following
+ * a container that has not written it yet (just created or starting): then
+ * it waits for the file while the container may still run.
+ */
+async function openLog(src: LogSource, follow: boolean, signal: AbortSignal): Promise<FileHandle | undefined> {
+  for (;;) {
+    try {
+      return await open(src.path, "r");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+    if (!follow || signal.aborted || !(await src.isRunning().catch(() => false))) return undefined;
+    await sleep(POLL_MS, signal);
+  }
+}
+
+/**
  * Writes the container's log to `out` as `kubectl logs` shows it. Returns
  * when done (not following, container exited, limit reached, or `signal`
  * aborted because the client went away). Does not end `out`.
  */
 export async function streamLogs(src: LogSource, o: LogOptions, out: Writable, signal: AbortSignal): Promise<void> {
-  let fh: FileHandle;
-  try {
-    fh = await open(src.path, "r");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
-    throw err;
-  }
+  const fh0 = await openLog(src, !!o.follow, signal);
+  if (!fh0) return;
+  let fh: FileHandle = fh0;
   let ino = (await fh.stat()).ino;
   let written = 0;
   let atLineStart = true;
