@@ -523,7 +523,7 @@ class KubeletImpl implements Kubelet {
     const c = previous ? instances[1] : instances[0];
     if (!c) {
       if (previous) throw badRequest(`previous terminated container "${name}" in pod "${podName}" not found`);
-      throw badRequest(`container "${name}" in pod "${podName}" is waiting to start: ContainerCreating`);
+      throw badRequest(`container "${name}" in pod "${podName}" is waiting to start: ${waitingText(pod, name)}`);
     }
     const logDir = this.#syncer.paths(pod).logDir;
     return { podUid: pod.metadata.uid!, podSandboxId: c.sandboxId, containerId: c.id, containerName: name, logPath: c.logPath || join(logDir, containerLogPath(name, c.attempt)) };
@@ -551,3 +551,12 @@ class KubeletImpl implements Kubelet {
 }
 
 export type { KubeletView } from "./types.ts";
+
+/** Why a container without an instance is waiting, in upstream's words for `kubectl logs`. */
+function waitingText(pod: Pod, name: string): string {
+  const statuses: any[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? []), ...(pod.status?.ephemeralContainerStatuses ?? [])];
+  const reason: string = statuses.find((s) => s.name === name)?.state?.waiting?.reason ?? "ContainerCreating";
+  if (reason === "ErrImagePull") return "image can't be pulled";
+  if (reason === "ImagePullBackOff") return "trying and failing to pull image";
+  return reason;
+}

@@ -68,6 +68,11 @@ test("kubelet with a fake runtime: node, pod lifecycle, deletion, adoption, stat
   const loc = await kubelet.findContainer("default", "web", undefined);
   assert.equal(loc.containerName, "c");
   assert.match(loc.logPath, /logs\/default_web_.*\/c\/0\.log$/);
+  await pods.create("default", { apiVersion: "v1", kind: "Pod", metadata: { name: "noimage" }, spec: { nodeName: "n1", containers: [{ name: "c", image: "absent:1", imagePullPolicy: "Never" }] } });
+  await eventually("noimage waiting", async () => ((await pods.get("default", "noimage")).status?.containerStatuses?.[0]?.state?.waiting?.reason === "ErrImageNeverPull") || undefined);
+  await eventually("the kubelet's pod copy has the status", async () => kubelet!.listPods().find((p) => p.metadata.name === "noimage")?.status?.containerStatuses?.[0]?.state?.waiting ? true : undefined);
+  await assert.rejects(kubelet.findContainer("default", "noimage", undefined), /container "c" in pod "noimage" is waiting to start: ErrImageNeverPull/);
+  await pods.delete("default", "noimage", { gracePeriodSeconds: 0 });
 
   // Restart: the running container is adopted, not recreated.
   const createsBefore = cri.calls.filter((c) => c.startsWith("CreateContainer")).length;

@@ -254,3 +254,23 @@ test("a changed container spec restarts the container; a dead sandbox is recreat
   assert.equal(status.phase, "Running");
   assert.equal(status.containerStatuses[0].restartCount, 2);
 });
+
+test("runAsNonRoot is checked against the image's user when the pod sets no runAsUser", async (t) => {
+  const h = harness();
+  t.after(() => h.cleanup());
+  const id = h.cri.images.get("img:1")!;
+  const nonRoot = (name: string): ReturnType<typeof testPod> => {
+    const p = testPod([{ name: "app", imagePullPolicy: "IfNotPresent" }], { name });
+    p.spec.securityContext = { runAsNonRoot: true };
+    return p;
+  };
+  let { status } = await h.sync(nonRoot("rootimage"));
+  assert.equal(status.containerStatuses[0].state.waiting.reason, "CreateContainerConfigError");
+  assert.match(status.containerStatuses[0].state.waiting.message, /container has runAsNonRoot and image will run as root/);
+  h.cri.imageUsers.set(id, { username: "app" });
+  ({ status } = await h.sync(nonRoot("nameduser")));
+  assert.match(status.containerStatuses[0].state.waiting.message, /image has non-numeric user \(app\)/);
+  h.cri.imageUsers.set(id, { uid: 1000 });
+  ({ status } = await h.sync(nonRoot("uid1000")));
+  assert.ok(status.containerStatuses[0].state.running, "an image running as uid 1000 starts");
+});

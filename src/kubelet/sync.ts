@@ -288,7 +288,8 @@ export class PodSyncer {
         mounts.push({ container_path: tmPath, host_path: hostTm, readonly: false });
       }
       await mkdir(`${ctx.paths.logDir}/${c.name}`, { recursive: true });
-      const cfg = containerConfig(pod, c, { kind, attempt, imageRef, command, mounts, resources: this.#svc.containerResources(pod, c) });
+      const imageUser = (c.securityContext?.runAsNonRoot ?? pod.spec?.securityContext?.runAsNonRoot) === true ? await this.#imageUser(imageRef) : undefined;
+      const cfg = containerConfig(pod, c, { kind, attempt, imageRef, command, mounts, resources: this.#svc.containerResources(pod, c), imageUser });
       try {
         id = (await this.cri.runtime.CreateContainer({ pod_sandbox_id: ctx.sandboxId, config: cfg, sandbox_config: ctx.sbConfig })).container_id;
       } catch (err) {
@@ -368,6 +369,18 @@ export class PodSyncer {
       this.imageBackoff.next(key, now);
       this.#events.event(ctx.pod, "Warning", "Failed", `Failed to pull image "${image}": ${msg}`);
       throw new KubeletError("ErrImagePull", `failed to pull image "${image}": ${msg}`);
+    }
+  }
+
+  /** The user an image runs as (for the runAsNonRoot check). */
+  async #imageUser(imageRef: string): Promise<{ uid?: number; username?: string } | undefined> {
+    try {
+      const img = (await this.cri.image.ImageStatus({ image: { image: imageRef } })).image;
+      if (!img) return undefined;
+      return { uid: img.uid?.value !== undefined ? Number(img.uid.value) : undefined, username: img.username || undefined };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
     }
   }
 

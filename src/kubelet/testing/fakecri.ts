@@ -64,6 +64,8 @@ export class FakeCri implements CriClient {
   readonly imageSizes = new Map<string, number>();
   /** Image names reported as pinned (never garbage collected). */
   readonly pinned = new Set<string>();
+  /** Image id → the user its config names (ImageStatus uid/username). */
+  readonly imageUsers = new Map<string, { uid?: number; username?: string }>();
   /** Mountpoint ImageFsInfo reports (none when unset). */
   imageFsMountpoint: string | undefined;
   /** Every call as "Method" or "Method:detail". */
@@ -186,8 +188,19 @@ export class FakeCri implements CriClient {
         return { images: [...byId.values()] };
       }),
       ImageStatus: r("ImageStatus", (q) => {
-        const id = this.images.get(q.image?.image);
-        return id ? { image: { id, repo_tags: [q.image.image], size: String(this.imageSizes.get(id) ?? 1000) } } : {};
+        const ref = q.image?.image;
+        const id = this.images.get(ref) ?? ([...this.images.values()].includes(ref) ? ref : undefined);
+        if (!id) return {};
+        const user = this.imageUsers.get(id);
+        return {
+          image: {
+            id,
+            repo_tags: [...this.images].filter(([, v]) => v === id).map(([k]) => k),
+            size: String(this.imageSizes.get(id) ?? 1000),
+            ...(user?.uid !== undefined ? { uid: { value: String(user.uid) } } : {}),
+            username: user?.username ?? "",
+          },
+        };
       }),
       PullImage: r("PullImage", (q) => {
         const name = q.image?.image;
