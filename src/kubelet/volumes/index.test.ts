@@ -229,3 +229,32 @@ test("emptyDir medium Memory is a tmpfs, unmounted by tearDown", { skip: process
   }
   assert.equal(lstatSync(tmpdir()).isDirectory(), true);
 });
+
+test("fsGroup: secret and emptyDir volumes are group-owned and group-readable, directories setgid", { skip: process.getuid?.() !== 0 ? "needs root to chown" : false }, async () => {
+  const { mgr, cleanup } = setup();
+  try {
+    const pod: any = podWith([
+      { name: "s", secret: { secretName: "sec", defaultMode: 0o400 } },
+      { name: "e", emptyDir: {} },
+    ]);
+    pod.spec.securityContext = { runAsUser: 1000, fsGroup: 2000 };
+    await mgr.setUp(pod);
+    const sdir = mgr.volumeDir("uid1", "secret", "s");
+    const file = statSync(join(sdir, "password"));
+    assert.equal(file.gid, 2000);
+    assert.equal(file.mode & 0o777, 0o440, "0400 gains group read, as upstream");
+    const data = statSync(join(sdir, "..data"));
+    assert.equal(data.gid, 2000);
+    assert.ok(data.mode & 0o2000, "directories are setgid");
+    assert.equal(lstatSync(join(sdir, "password")).gid, 2000, "key symlinks are re-owned too");
+    const edir = statSync(mgr.volumeDir("uid1", "empty-dir", "e"));
+    assert.equal(edir.gid, 2000);
+    assert.equal(edir.mode & 0o7777, 0o2777);
+    const plain = podWith([{ name: "s", secret: { secretName: "sec", defaultMode: 0o400 } }]);
+    (plain.metadata as any).uid = "uid2";
+    await mgr.setUp(plain);
+    assert.equal(statSync(join(mgr.volumeDir("uid2", "secret", "s"), "password")).mode & 0o777, 0o400, "without fsGroup modes stay");
+  } finally {
+    cleanup();
+  }
+});

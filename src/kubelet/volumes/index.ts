@@ -18,6 +18,7 @@ import { expand, mappingFor } from "../env.ts";
 import { KubeletError } from "../types.ts";
 import type { ContainerSpec, ObjectSource, Pod, PodVolumes, VolumeManager } from "../types.ts";
 import { writeAtomic, type Payload } from "./atomic.ts";
+import { applyFsGroup, podFsGroup } from "./ownership.ts";
 import { extractFieldPath, type NodeAllocatable } from "./fieldpath.ts";
 import { checkHostPathType } from "./hostpath.ts";
 import { DEFAULT_MODE, downwardPayload, failedMount, fetchObject, keysPayload, projectedPayload, SourceError } from "./sources.ts";
@@ -177,7 +178,7 @@ export class HostVolumeManager implements VolumeManager {
 
   async #setUpOne(pod: Pod, uid: string, v: any): Promise<PreparedVolume> {
     const ns: string = pod.metadata?.namespace ?? "default";
-    if (v.emptyDir) return this.#emptyDir(uid, v);
+    if (v.emptyDir) return this.#emptyDir(pod, uid, v);
     if (v.hostPath) {
       await checkHostPathType(v.hostPath.path, v.hostPath.type);
       return { name: v.name, hostPath: v.hostPath.path, readOnly: false, plugin: "host-path" };
@@ -189,15 +190,15 @@ export class HostVolumeManager implements VolumeManager {
       const optional = !!src.optional;
       const obj = await fetchObject(this.source, kind, ns, objName, optional);
       const payload = keysPayload(kind, obj, src.items, src.defaultMode ?? DEFAULT_MODE, optional);
-      return this.#publish(uid, kind === "configmap" ? "configmap" : "secret", v.name, payload);
+      return this.#publish(pod, uid, kind === "configmap" ? "configmap" : "secret", v.name, payload);
     }
     if (v.downwardAPI) {
       const payload = downwardPayload(pod, v.downwardAPI.items ?? [], v.downwardAPI.defaultMode ?? DEFAULT_MODE, this.nodeAllocatable);
-      return this.#publish(uid, "downward-api", v.name, payload);
+      return this.#publish(pod, uid, "downward-api", v.name, payload);
     }
     if (v.projected) {
       const payload = await projectedPayload({ pod, source: this.source, allocatable: this.nodeAllocatable }, v.projected);
-      return this.#publish(uid, "projected", v.name, payload);
+      return this.#publish(pod, uid, "projected", v.name, payload);
     }
     if (v.persistentVolumeClaim) return this.#claim(ns, v.name, v.persistentVolumeClaim.claimName, !!v.persistentVolumeClaim.readOnly);
     if (v.ephemeral) return this.#claim(ns, v.name, `${pod.metadata?.name}-${v.name}`, false);
@@ -205,14 +206,16 @@ export class HostVolumeManager implements VolumeManager {
     throw new SourceError(`volume type ${kind} is not supported on this node`);
   }
 
-  async #publish(uid: string, plugin: string, name: string, payload: Payload): Promise<PreparedVolume> {
+  async #publish(pod: Pod, uid: string, plugin: string, name: string, payload: Payload): Promise<PreparedVolume> {
     const dir = this.volumeDir(uid, plugin, name);
     const changed = await writeAtomic(dir, payload);
+    const fsGroup = podFsGroup(pod);
+    if (changed && fsGroup !== undefined) await applyFsGroup(dir, fsGroup, true);
     if (changed) this.log?.debug("volume contents published", { pod: uid, volume: name, files: payload.size });
     return { name, hostPath: dir, readOnly: true, plugin };
   }
 
-  async #emptyDir(uid: string, v: any): Promise<PreparedVolume> {
+  async #emptyDir(pod: Pod, uid: string, v: any): Promise<PreparedVolume> {
     const dir = this.volumeDir(uid, "empty-dir", v.name);
     await fsp.mkdir(dir, { recursive: true });
     const medium: string = v.emptyDir.medium ?? "";
@@ -225,6 +228,11 @@ export class HostVolumeManager implements VolumeManager {
       throw new SourceError(`emptyDir medium ${medium} is not supported`);
     }
     await fsp.chmod(dir, 0o777);
+    const fsGroup = podFsGroup(pod);
+    if (fsGroup !== undefined) {
+      const st = await fsp.stat(dir);
+      if (st.gid !== fsGroup || !(st.mode & 0o2000)) await applyFsGroup(dir, fsGroup, false);
+    }
     return { name: v.name, hostPath: dir, readOnly: false, plugin: "empty-dir" };
   }
 
