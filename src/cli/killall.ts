@@ -1,9 +1,9 @@
 /**
  * `tskube killall`: stops every pod of a node agent and removes what the
  * agent left on the host (the counterpart of k3s-killall.sh). With the
- * agent's containerd still answering, pods are stopped and removed through
- * CRI, so the CNI plugins release their addresses, iptables rules and
- * network namespaces. Then, whatever is still there: processes of the data
+ * agent's containerd answering (started for the purpose when it is not
+ * running), pods are stopped and removed through CRI, so the CNI plugins
+ * release their addresses, iptables rules and network namespaces. Then, whatever is still there: processes of the data
  * directory (containerd, shims) and of the node's cgroups are killed, mounts
  * under the data directory are unmounted, the node's cgroups, CNI bridges and
  * CNI iptables chains are removed.
@@ -13,6 +13,8 @@ import { existsSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { connectCri } from "../kubelet/cri/client.ts";
+import { startContainerd, type ContainerdHandle } from "../containerd/index.ts";
+import { PAUSE_IMAGE } from "../images/index.ts";
 import { cgroupDirs, cgroupPids, killPids, pidsMentioning, removeCgroupTree, unmountUnder } from "../machinery/hostcleanup.ts";
 
 export const killallUsage = `Usage: tskube killall [flags]
@@ -97,6 +99,27 @@ async function removePodsThroughCri(dataDir: string, log: (l: string) => void): 
   }
 }
 
+/**
+ * Removes the pods through CRI; when the agent's containerd is not running,
+ * starts it from its data dir for the purpose (so the CNI plugins release
+ * each pod's network namespace, veth and address) and stops it afterwards.
+ */
+async function removePods(dataDir: string, log: (l: string) => void): Promise<void> {
+  if (await removePodsThroughCri(dataDir, log)) return;
+  const agentDir = join(dataDir, "agent");
+  if (!existsSync(join(agentDir, "containerd"))) return;
+  let containerd: ContainerdHandle | undefined;
+  try {
+    containerd = await startContainerd({ dataDir: agentDir, sandboxImage: PAUSE_IMAGE, cniConfDir: join(agentDir, "etc", "cni", "net.d"), readyTimeoutMs: 20_000 });
+    log("started the node's containerd to remove its pods");
+    await removePodsThroughCri(dataDir, log);
+  } catch (err) {
+    log(`could not start the node's containerd (${(err as Error).message}); removing what is left by hand`);
+  } finally {
+    await containerd?.stop();
+  }
+}
+
 /** Removes the parents of `root` (e.g. /tskube) in each hierarchy when no other node uses them. */
 function removeEmptyParents(root: string | undefined): void {
   if (!root || !existsSync(CGROUP_MOUNT)) return;
@@ -116,7 +139,7 @@ function removeEmptyParents(root: string | undefined): void {
 export async function killall(o: KillallOptions): Promise<void> {
   const log = o.log ?? ((l: string) => process.stdout.write(`tskube killall: ${l}\n`));
   const dataDir = resolve(o.dataDir);
-  await removePodsThroughCri(dataDir, log);
+  await removePods(dataDir, log);
   const net = cniNetworks(dataDir);
   const root = o.cgroupRoot ?? defaultCgroupRoot(dataDir);
   const cgroupRoot = root ? root.replace(/^\/+/, "") : undefined;
