@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { mountsUnder, pidsMentioning } from "../../src/machinery/hostcleanup.ts";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -163,12 +164,15 @@ export async function startCluster(extraArgs: string[] = [], opts: ClusterOption
         await waitExit(proc);
         clearTimeout(t);
       }
+      let left: string[] = [];
       if (opts.agent) {
         const r = spawnSync(process.execPath, [join(root, "bin/tskube.mjs"), "killall", "--data-dir", dataDir], { encoding: "utf8", timeout: 120_000 });
         if (r.status !== 0) process.stderr.write(`tskube killall failed (${r.status}): ${r.stderr}\n`);
+        left = [...pidsMentioning(dataDir).map((p) => `process ${p}`), ...mountsUnder(dataDir).map((m) => `mount ${m}`)];
       }
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(home, { recursive: true, force: true });
+      if (left.length) throw new Error(`tskube killall left behind: ${left.join(", ")}`);
     },
   };
   return cluster;
