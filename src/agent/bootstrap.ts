@@ -20,7 +20,7 @@ import { findResource } from "../api/resources.ts";
 import type { KObject } from "../api/types.ts";
 import { ApiClient, loadKubeconfig } from "../client/index.ts";
 import { writeKubeconfig } from "../cli/kubeconfig.ts";
-import { createCertificateRequest } from "./csr.ts";
+import { createCertificateRequestIsolated } from "./csr.ts";
 import { caHash, parseJoinToken } from "./token.ts";
 
 const csrsRes = findResource("certificates.k8s.io", "v1", "certificatesigningrequests")!;
@@ -111,7 +111,7 @@ export async function bootstrapNodeCredentials(o: BootstrapOptions): Promise<Boo
   }
   if (!token.caHash) log("join token pins no CA: trusting the CA served by the server on first use", { sha256: got });
 
-  const { csrPem, keyPem } = await createCertificateRequest({ commonName: `system:node:${o.nodeName}`, organizations: ["system:nodes"] });
+  const { csrPem, keyPem } = await createCertificateRequestIsolated({ commonName: `system:node:${o.nodeName}`, organizations: ["system:nodes"] });
   const client = new ApiClient({ server, ca: caPem, token: token.bootstrapToken }, { userAgent: "tskube-agent-bootstrap" });
   try {
     const rc = client.resource(csrsRes);

@@ -5,6 +5,7 @@
  */
 import { webcrypto } from "node:crypto";
 import { x509 } from "../machinery/certs.ts";
+import { runIsolated } from "../machinery/isolated.ts";
 
 const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 
@@ -25,6 +26,11 @@ function escapeDn(v: string): string {
 }
 
 /** A fresh private key (PKCS#8 PEM) and a CSR for `subject` signed with it. */
+/** createCertificateRequest on a short-lived worker thread (the X.509 library is not kept loaded by the agent). */
+export function createCertificateRequestIsolated(subject: CsrSubject): Promise<{ csrPem: string; keyPem: string }> {
+  return runIsolated(import.meta.url, "createCertificateRequest", [subject]);
+}
+
 export async function createCertificateRequest(subject: CsrSubject): Promise<{ csrPem: string; keyPem: string }> {
   const x = await x509();
   const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;

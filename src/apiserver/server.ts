@@ -27,7 +27,7 @@ import { isKubeletSubresource, serveKubeletSubresource, serveKubeletUpgrade } fr
 import { rejectUpgrade } from "../streaming/upgrade.ts";
 
 /** The Kubernetes version this apiserver reports (kubectl picks its client version from it). */
-export const kubeVersion = { major: "1", minor: "31", gitVersion: "v1.31.4+tskube" };
+export { kubeVersion };
 
 export interface ApiServerOptions {
   store: Store;
@@ -55,6 +55,7 @@ export interface ApiServer {
 
 import { TokenAuthenticator, type UserInfo } from "./authn/index.ts";
 import { objectKey } from "./registry/objects.ts";
+import { kubeVersion } from "../api/version.ts";
 
 /** An authenticated caller. */
 export type { UserInfo } from "./authn/index.ts";

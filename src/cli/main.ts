@@ -1,16 +1,10 @@
 /**
- * The tskube command: dispatches sub-commands (server, scheduler,
- * controller-manager, sim-nodes, version, help).
+ * The tskube command: dispatches sub-commands (server, agent, kubelet,
+ * scheduler, controller-manager, sim-nodes, image, killall, version, help).
+ * Each command's module is loaded only when that command runs, so a node
+ * agent does not carry the apiserver's code.
  */
-import { runServer, serverUsage } from "./server.ts";
-import { agentUsage, runAgentCommand } from "./agent.ts";
-import { runSimNodes, simNodesUsage } from "./simnodes.ts";
-import { kubeletUsage, runKubeletCommand } from "./kubelet.ts";
-import { controllerManagerUsage, runControllerManagerCommand } from "./controllermanager.ts";
-import { runSchedulerCommand, schedulerUsage } from "./scheduler.ts";
-import { runImageCommand } from "./image.ts";
-import { killallUsage, runKillall } from "./killall.ts";
-import { kubeVersion } from "../apiserver/server.ts";
+import { kubeVersion } from "../api/version.ts";
 
 const usage = `tskube: a lightweight Kubernetes
 
@@ -33,58 +27,72 @@ Every command takes --help.
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
-    case "server":
+    case "server": {
+      const m = await import("./server.ts");
       if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(serverUsage);
+        process.stdout.write(m.serverUsage);
         return;
       }
-      await runServer(rest);
+      await m.runServer(rest);
       return;
-    case "agent":
+    }
+    case "agent": {
+      const m = await import("./agent.ts");
       if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(agentUsage);
+        process.stdout.write(m.agentUsage);
         return;
       }
-      await runAgentCommand(rest);
+      await m.runAgentCommand(rest);
       return;
-    case "scheduler":
+    }
+    case "scheduler": {
+      const m = await import("./scheduler.ts");
       if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(schedulerUsage);
+        process.stdout.write(m.schedulerUsage);
         return;
       }
-      await runSchedulerCommand(rest);
+      await m.runSchedulerCommand(rest);
       return;
-    case "controller-manager":
+    }
+    case "controller-manager": {
+      const m = await import("./controllermanager.ts");
       if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(controllerManagerUsage);
+        process.stdout.write(m.controllerManagerUsage);
         return;
       }
-      await runControllerManagerCommand(rest);
+      await m.runControllerManagerCommand(rest);
       return;
-    case "sim-nodes":
+    }
+    case "sim-nodes": {
+      const m = await import("./simnodes.ts");
       if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(simNodesUsage);
+        process.stdout.write(m.simNodesUsage);
         return;
       }
-      await runSimNodes(rest);
+      await m.runSimNodes(rest);
       return;
+    }
     case "image":
-      await runImageCommand(rest);
+      await (await import("./image.ts")).runImageCommand(rest);
       return;
-    case "kubelet":
+    case "kubelet": {
+      const m = await import("./kubelet.ts");
       if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(kubeletUsage);
+        process.stdout.write(m.kubeletUsage);
         return;
       }
-      await runKubeletCommand(rest);
+      await m.runKubeletCommand(rest);
       return;
-    case "killall":
+    }
+    case "killall": {
+      const m = await import("./killall.ts");
       if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(killallUsage);
+        process.stdout.write(m.killallUsage);
         return;
       }
-      await runKillall(rest);
+      await m.runKillall(rest);
       return;
+    }
     case "version":
     case "--version":
       process.stdout.write(`tskube version ${kubeVersion.gitVersion}\n`);

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { findResource } from "../api/resources.ts";
 import type { KObject } from "../api/types.ts";
 import { isAlreadyExists, isNotFound, type ApiClient } from "../client/index.ts";
-import { kubeVersion } from "../apiserver/server.ts";
+import { kubeVersion } from "../api/version.ts";
 import type { Logger } from "../machinery/log.ts";
 import { rfc3339 } from "../machinery/time.ts";
 import type { CriClient } from "./cri/client.ts";

@@ -8,6 +8,7 @@ import { webcrypto, X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
+import { runIsolated } from "./isolated.ts";
 
 type X509 = typeof import("@peculiar/x509");
 let x509Module: X509 | undefined;
@@ -176,6 +177,11 @@ function coversAll(certPem: string, ips: string[], dnsNames: string[]): boolean 
  * A throwaway self-signed serving certificate (its own one-off CA), as
  * components use for their health and metrics ports when given none.
  */
+/** selfSignedServing on a short-lived worker thread, so the X.509 library is not kept loaded by long-running nodes. */
+export function selfSignedServingIsolated(commonName: string): Promise<{ ca: KeyPair; serving: KeyPair }> {
+  return runIsolated(import.meta.url, "selfSignedServing", [commonName]);
+}
+
 export async function selfSignedServing(commonName: string): Promise<{ ca: KeyPair; serving: KeyPair }> {
   const ca = await createCa();
   const serving = await issueCertificate(ca, { commonName, dnsNames: ["localhost"], ips: ["127.0.0.1"], server: true });

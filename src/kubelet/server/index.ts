@@ -13,7 +13,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
-import { selfSignedServing } from "../../machinery/certs.ts";
+import { selfSignedServingIsolated } from "../../machinery/certs.ts";
 import { badRequest, StatusError } from "../../machinery/errors.ts";
 import { rejectUpgrade } from "../../streaming/upgrade.ts";
 import type { KubeletView } from "../types.ts";
@@ -267,7 +267,7 @@ function listen(server: Server | HttpServer, port: number, host: string): Promis
 
 /** Starts the kubelet's HTTPS API and its plain healthz endpoint. */
 export async function startKubeletServer(view: KubeletView, opts: KubeletServerOptions): Promise<KubeletServer> {
-  const serving = opts.serving ?? (await selfSignedServing(view.nodeName)).serving;
+  const serving = opts.serving ?? (await selfSignedServingIsolated(view.nodeName)).serving;
   const sockets = new Set<Duplex>();
   const server = createServer(
     { key: serving.key, cert: serving.cert, ca: opts.clientCAPem, requestCert: true, rejectUnauthorized: false, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 60_000 },
