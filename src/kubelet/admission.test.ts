@@ -1,7 +1,7 @@
 /** Pod admission against maxPods: creation order, running pods first, terminal and rejected pods not counted. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { checkPodCount, PodAdmission } from "./admission.ts";
+import { checkNodePressure, checkPodCount, isCriticalPod, PodAdmission } from "./admission.ts";
 import type { Pod } from "./types.ts";
 
 function pod(name: string, created: string, phase?: string): Pod {
@@ -33,4 +33,25 @@ test("pods already running (kubelet restart) keep their slot ahead of newer pend
   assert.equal(adm.admit(pods[0]).admit, false);
   assert.equal(adm.admit(pods[1]).admit, true);
   assert.equal(adm.admit(pods[2]).admit, true);
+});
+
+test("node pressure admission: BestEffort refused under MemoryPressure unless tolerating; every pod under DiskPressure; critical pods pass", () => {
+  const p = pod("p", "2026-01-01T00:00:01Z");
+  assert.deepEqual(checkNodePressure(p, [], "BestEffort"), { admit: true });
+  assert.deepEqual(checkNodePressure(p, ["MemoryPressure"], "BestEffort"), { admit: false, reason: "Evicted", message: "The node had condition: [MemoryPressure]. " });
+  assert.equal(checkNodePressure(p, ["MemoryPressure"], "Burstable").admit, true);
+  const tolerant = { ...p, spec: { ...p.spec, tolerations: [{ key: "node.kubernetes.io/memory-pressure", operator: "Exists", effect: "NoSchedule" }] } };
+  assert.equal(checkNodePressure(tolerant, ["MemoryPressure"], "BestEffort").admit, true);
+  const wildcard = { ...p, spec: { ...p.spec, tolerations: [{ operator: "Exists" }] } };
+  assert.equal(checkNodePressure(wildcard, ["MemoryPressure"], "BestEffort").admit, true);
+  const noExecuteOnly = { ...p, spec: { ...p.spec, tolerations: [{ key: "node.kubernetes.io/memory-pressure", operator: "Exists", effect: "NoExecute" }] } };
+  assert.equal(checkNodePressure(noExecuteOnly, ["MemoryPressure"], "BestEffort").admit, false);
+  assert.deepEqual(checkNodePressure(p, ["MemoryPressure", "DiskPressure"], "Guaranteed"), { admit: false, reason: "Evicted", message: "The node had condition: [MemoryPressure DiskPressure]. " });
+  assert.equal(checkNodePressure(p, ["DiskPressure"], "Guaranteed").admit, false);
+  const critical = { ...p, spec: { ...p.spec, priority: 2_000_001_000 } };
+  assert.equal(checkNodePressure(critical, ["DiskPressure"], "BestEffort").admit, true);
+  const mirror = { ...p, metadata: { ...p.metadata, annotations: { "kubernetes.io/config.mirror": "x" } } };
+  assert.ok(isCriticalPod(mirror));
+  const adm = new PodAdmission({ maxPods: 10, pods: () => [p], phase: () => undefined, inRuntime: () => false, pressure: () => ["DiskPressure"], qosClass: () => "BestEffort" });
+  assert.equal(adm.admit(p).reason, "Evicted");
 });

@@ -1,6 +1,10 @@
 /**
- * Pod admission, the part of upstream's kubelet admit handlers tskube has:
- * the pod-count check against maxPods. A pod the kubelet has not started yet
+ * Pod admission, the parts of upstream's kubelet admit handlers tskube has:
+ * the eviction manager's check of node pressure (under MemoryPressure only
+ * BestEffort pods are refused, unless they tolerate the memory-pressure
+ * taint; under DiskPressure or PIDPressure every pod is; critical pods —
+ * static, mirror, or priority ≥ 2000000000 — always pass), then the
+ * pod-count check against maxPods. A pod the kubelet has not started yet
  * is admitted only while fewer than maxPods other active pods are ahead of
  * it; pods ahead are those already admitted, those the runtime already
  * holds or that report Running (found after a kubelet restart), and
@@ -19,6 +23,32 @@ export interface AdmitResult {
   message?: string;
 }
 
+const SYSTEM_CRITICAL_PRIORITY = 2_000_000_000;
+
+/** upstream's IsCriticalPod: static and mirror pods, and pods of system-critical priority. */
+export function isCriticalPod(pod: Pod): boolean {
+  const ann = pod.metadata.annotations ?? {};
+  if (ann["kubernetes.io/config.mirror"] !== undefined) return true;
+  const source = ann["kubernetes.io/config.source"];
+  if (source !== undefined && source !== "api") return true;
+  return typeof pod.spec?.priority === "number" && pod.spec.priority >= SYSTEM_CRITICAL_PRIORITY;
+}
+
+/** upstream's eviction admission: `conditions` are the node's active pressure conditions. */
+export function checkNodePressure(pod: Pod, conditions: readonly string[], qosClass: string): AdmitResult {
+  if (conditions.length === 0 || isCriticalPod(pod)) return { admit: true };
+  if (conditions.length === 1 && conditions[0] === "MemoryPressure") {
+    if (qosClass !== "BestEffort") return { admit: true };
+    const tolerates = (pod.spec?.tolerations ?? []).some(
+      (t: any) =>
+        (t.effect === undefined || t.effect === "" || t.effect === "NoSchedule") &&
+        ((t.operator === "Exists" && (t.key === undefined || t.key === "")) || (t.key === "node.kubernetes.io/memory-pressure" && (t.operator === "Exists" || (t.value ?? "") === ""))),
+    );
+    if (tolerates) return { admit: true };
+  }
+  return { admit: false, reason: "Evicted", message: `The node had condition: [${conditions.join(" ")}]. ` };
+}
+
 /** upstream's check of one more pod against the node's pod capacity. */
 export function checkPodCount(used: number, capacity: number): AdmitResult {
   if (used + 1 <= capacity) return { admit: true };
@@ -33,6 +63,10 @@ export interface PodAdmissionOptions {
   phase(pod: Pod): string | undefined;
   /** Whether the runtime holds containers or sandboxes of the pod. */
   inRuntime(uid: string): boolean;
+  /** The node's active pressure conditions (default none). */
+  pressure?(): readonly string[];
+  /** The pod's QoS class (needed with pressure). */
+  qosClass?(pod: Pod): string;
 }
 
 /** Remembers which pods were admitted or rejected; decides for new ones. */
@@ -54,6 +88,11 @@ export class PodAdmission {
     if (this.#started(pod)) {
       this.#admitted.add(uid);
       return { admit: true };
+    }
+    const pressure = checkNodePressure(pod, this.#o.pressure?.() ?? [], this.#o.qosClass?.(pod) ?? "BestEffort");
+    if (!pressure.admit) {
+      this.#rejected.set(uid, pressure);
+      return pressure;
     }
     let used = 0;
     for (const other of this.#o.pods()) {

@@ -204,6 +204,7 @@ class KubeletImpl implements Kubelet {
       evictionHard: o.evictionHard,
       pressureTransitionMs: o.evictionPressureTransitionMs,
       now: () => this.#clock.now(),
+      onEvent: (type, reason, message) => this.#recorder.event(this.#nodeRef(), type, reason, message),
       log: this.#log,
     });
     this.#admission = new PodAdmission({
@@ -211,6 +212,8 @@ class KubeletImpl implements Kubelet {
       pods: () => this.listPods(),
       phase: (p) => this.#status?.lastStatus(p.metadata.uid!)?.phase ?? p.status?.phase,
       inRuntime: (uid) => this.#runtimePods.has(uid),
+      pressure: () => this.#node.pressure(),
+      qosClass: (p) => this.#services.qosClass(p),
     });
   }
 
@@ -339,6 +342,11 @@ class KubeletImpl implements Kubelet {
   listPods(): Pod[] {
     const api = this.#pods.lister().list().filter((p) => !p.metadata.annotations?.[MIRROR_ANNOTATION]);
     return [...api, ...(this.#static?.list() ?? [])];
+  }
+
+  /** The Node as an event's involved object (upstream's kubelet uses the node name as its uid). */
+  #nodeRef(): Pod {
+    return { apiVersion: "v1", kind: "Node", metadata: { name: this.nodeName, uid: this.nodeName } } as Pod;
   }
 
   #eventTarget(pod: Pod): Pod {

@@ -48,7 +48,7 @@ test("node pressure conditions follow the eviction signals; node images are the 
     imagefs: { capacityBytes: 100 * Gi, availableBytes: 50 * Gi, inodes: 1e6, inodesFree: 5e5 },
     pid: { max: 32768, inUse: 200 },
   };
-  const { cri, nodes } = await setup(t, { nodeSignals: () => structuredClone(signals), evictionPressureTransitionMs: 0 });
+  const { cri, nodes, pods, tc } = await setup(t, { nodeSignals: () => structuredClone(signals), evictionPressureTransitionMs: 0 });
   const cond = async (type: string, status: string) =>
     eventually(`${type}=${status}`, async () => {
       const n = await nodes.get("", "n1");
@@ -61,6 +61,21 @@ test("node pressure conditions follow the eviction signals; node images are the 
   c = await cond("MemoryPressure", "True");
   assert.equal(c.reason, "KubeletHasInsufficientMemory");
   assert.equal(c.message, "kubelet has insufficient memory available");
+  // Under MemoryPressure a BestEffort pod is refused (upstream's eviction admission); one tolerating the taint is not.
+  const bestEffort = (name: string, tolerations?: unknown[]) =>
+    pods.create("default", { apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { nodeName: "n1", containers: [{ name: "c", image: "img:1" }], ...(tolerations ? { tolerations } : {}) } });
+  await bestEffort("be");
+  await bestEffort("be-tolerant", [{ key: "node.kubernetes.io/memory-pressure", operator: "Exists", effect: "NoSchedule" }]);
+  const refused = await eventually("be refused", async () => {
+    const p = await pods.get("default", "be");
+    return p.status?.phase === "Failed" ? p : undefined;
+  });
+  assert.deepEqual([refused.status.reason, refused.status.message], ["Evicted", "Pod was rejected: The node had condition: [MemoryPressure]. "]);
+  await eventually("be-tolerant runs", async () => ((await pods.get("default", "be-tolerant")).status?.phase === "Running") || undefined);
+  const events = tc.client.resource(findResource("", "v1", "events")!);
+  await eventually("node event NodeHasInsufficientMemory", async () =>
+    (await events.list("default")).items.some((e: any) => e.reason === "NodeHasInsufficientMemory" && e.involvedObject.kind === "Node" && e.message === "Node n1 status is now: NodeHasInsufficientMemory") || undefined,
+  );
   signals.memory!.availableBytes = 4 * Gi;
   await cond("MemoryPressure", "False");
 

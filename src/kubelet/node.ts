@@ -46,6 +46,8 @@ export interface NodeManagerOptions {
   evictionHard?: Thresholds;
   /** How long a pressure condition stays True after its threshold was last met (default 5 min). */
   pressureTransitionMs?: number;
+  /** Node events (NodeHasSufficientMemory, NodeHasDiskPressure, ...). */
+  onEvent?(type: "Normal" | "Warning", reason: string, message: string): void;
   /** Time source of the pressure transition period (default Date.now). */
   now?: () => number;
   log: Logger;
@@ -87,6 +89,13 @@ export function hostCapacity(rootDir: string): Record<string, string> {
 }
 
 /** The per-node CNI bridge device (≤15 chars) and network name. */
+/** Event reasons of each pressure condition: [when False, when True]. */
+const nodeEventReason: Record<PressureCondition, [string, string]> = {
+  MemoryPressure: ["NodeHasSufficientMemory", "NodeHasInsufficientMemory"],
+  DiskPressure: ["NodeHasNoDiskPressure", "NodeHasDiskPressure"],
+  PIDPressure: ["NodeHasSufficientPID", "NodeHasInsufficientPID"],
+};
+
 export function cniNames(nodeName: string): { bridge: string; networkName: string } {
   const h = createHash("sha256").update(nodeName).digest("hex").slice(0, 8);
   return { bridge: `tsk${h}`, networkName: `tskube-${nodeName.replace(/[^A-Za-z0-9_.-]/g, "-")}` };
@@ -111,6 +120,7 @@ export class NodeManager {
   #lastConditions: Record<string, any>[] = [];
   readonly #pressureTracker: PressureTracker;
   #pressure = new Set<PressureCondition>();
+  #pressureMeasured = false;
   #lastStatusJson = "";
   #lastStatusAt = 0;
   #timers: NodeJS.Timeout[] = [];
@@ -214,7 +224,33 @@ export class NodeManager {
     this.#o.log.info("pod network configured", { podCIDR: this.#podCidr, bridge });
   }
 
+  /** The node's active pressure conditions (as last measured). */
+  pressure(): PressureCondition[] {
+    return [...this.#pressure];
+  }
+
+  /** Node events for the pressure conditions: all of them the first time, then the ones that changed. */
+  #reportPressure(before: Set<PressureCondition> | undefined): void {
+    if (!this.#o.onEvent) return;
+    for (const c of ["MemoryPressure", "DiskPressure", "PIDPressure"] as const) {
+      const now = this.#pressure.has(c);
+      if (before !== undefined && before.has(c) === now) continue;
+      const reason = nodeEventReason[c][now ? 1 : 0];
+      this.#o.onEvent("Normal", reason, `Node ${this.#o.nodeName} status is now: ${reason}`);
+    }
+  }
+
   async #measurePressure(): Promise<void> {
+    const before = this.#pressureMeasured ? new Set(this.#pressure) : undefined;
+    this.#pressureMeasured = true;
+    try {
+      await this.#measurePressureOnce();
+    } finally {
+      this.#reportPressure(before);
+    }
+  }
+
+  async #measurePressureOnce(): Promise<void> {
     const now = this.#o.now?.() ?? Date.now();
     try {
       const signals = this.#o.signals ? await this.#o.signals() : measureNodeSignals(this.#o.rootDir, await imageFsMountpoint(this.#o.cri));
