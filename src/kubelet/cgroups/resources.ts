@@ -195,7 +195,7 @@ export function containerOOMScoreAdj(pod: Pod, container: ContainerSpec, memoryC
  * CRI LinuxContainerResources for a container: cpu_shares from the cpu
  * request (the limit when no request; min 2), cpu_quota/cpu_period from the
  * cpu limit, memory_limit_in_bytes and oom_score_adj per QoS. Int64 fields
- * are numbers (proto-loader accepts numbers or strings).
+ * are numbers (the CRI codec accepts numbers or strings).
  */
 export function containerLinuxResources(pod: Pod, container: ContainerSpec, memoryCapacity: number): CriMessage {
   const lim = containerLimits(container);

@@ -2,15 +2,21 @@
  * CRI v1 client: a promise-based wrapper over the RuntimeService and
  * ImageService of a container runtime (containerd) on a unix socket.
  *
- * Messages are plain objects with the proto's snake_case field names; 64-bit
- * integers are decimal strings on the way out (proto-loader `longs: String`)
- * and may be numbers or strings on the way in. Enum values are their names
- * (e.g. `state: 'CONTAINER_RUNNING'`). Errors are gRPC errors (`code`,
- * `details`); `isNotFound(err)` tells the runtime's NOT_FOUND apart.
+ * Speaks gRPC itself over node:http2 (../grpc/unary.ts) with a protobuf
+ * codec driven by api.proto, read at first use (../grpc/schema.ts, codec.ts).
+ * Messages are plain objects with the proto's snake_case field names and
+ * every field present (proto-loader's `defaults: true` conventions); 64-bit
+ * integers are decimal strings in responses and may be numbers or strings
+ * in requests. Enum values are their names (e.g. `state:
+ * 'CONTAINER_RUNNING'`). Errors carry the gRPC `code` and `details` (and a
+ * grpc-js style message); `isNotFound(err)` tells the runtime's NOT_FOUND apart.
  */
+import { readFileSync } from 'node:fs';
+import * as net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+import { decode, encode } from '../grpc/codec.ts';
+import { parseProto, type Schema } from '../grpc/schema.ts';
+import { createChannel, Status, type Channel } from '../grpc/unary.ts';
 
 const PROTO_PATH = fileURLToPath(new URL('./api.proto', import.meta.url));
 
@@ -43,54 +49,50 @@ export interface CriClient {
 }
 
 const DEFAULT_TIMEOUT_MS = 2 * 60_000;
-let packageCache: any;
+let schemaCache: Schema | undefined;
 
-function loadPackage(): any {
-  if (!packageCache) {
-    const def = protoLoader.loadSync(PROTO_PATH, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true });
-    packageCache = (grpc.loadPackageDefinition(def) as any).runtime.v1;
-  }
-  return packageCache;
+/** The parsed CRI schema (api.proto, read once per process). */
+export function criSchema(): Schema {
+  schemaCache ??= parseProto(readFileSync(PROTO_PATH, 'utf8'));
+  return schemaCache;
 }
 
-function promisify(stub: any, names: string[]): Record<string, Rpc> {
+function service(channel: Channel, schema: Schema, name: string): Record<string, Rpc> {
   const out: Record<string, Rpc> = {};
-  for (const name of names) {
-    out[name] = (req: CriMessage = {}, timeoutMs = DEFAULT_TIMEOUT_MS) => new Promise((resolve, reject) => {
-      stub[name](req, { deadline: Date.now() + timeoutMs }, (err: Error | null, res: CriMessage) => {
-        if (err) reject(err); else resolve(res);
-      });
-    });
+  for (const rpc of schema.services.get(name) ?? []) {
+    const path = `/${schema.package}.${name}/${rpc.name}`;
+    out[rpc.name] = async (req: CriMessage = {}, timeoutMs = DEFAULT_TIMEOUT_MS) => {
+      const body = encode(schema, rpc.input, req);
+      return decode(schema, rpc.output, await channel.call(path, body, timeoutMs));
+    };
   }
   return out;
 }
 
 /**
  * Connects to a CRI endpoint: `unix:///path/to.sock` or a bare socket path.
- * The connection is lazy; the first call fails if nothing listens.
+ * The connection is lazy; the first call fails if nothing listens. One
+ * HTTP/2 connection is shared by both services and reopened after it drops.
  */
 export function connectCri(endpoint: string): CriClient {
-  const pkg = loadPackage();
+  const schema = criSchema();
   const target = endpoint.startsWith('unix:') ? endpoint : `unix://${endpoint}`;
-  const options = { 'grpc.max_receive_message_length': 16 * 1024 * 1024 };
-  const rt = new pkg.RuntimeService(target, grpc.credentials.createInsecure(), options);
-  const img = new pkg.ImageService(target, grpc.credentials.createInsecure(), options);
-  const runtimeNames = Object.keys(pkg.RuntimeService.service);
-  const imageNames = Object.keys(pkg.ImageService.service);
+  const path = target.replace(/^unix:(\/\/)?/, '');
+  const channel = createChannel({ connect: () => net.connect(path), maxReceiveBytes: 16 * 1024 * 1024 });
   return {
-    runtime: promisify(rt, runtimeNames) as unknown as RuntimeService,
-    image: promisify(img, imageNames) as unknown as ImageService,
+    runtime: service(channel, schema, 'RuntimeService') as unknown as RuntimeService,
+    image: service(channel, schema, 'ImageService') as unknown as ImageService,
     endpoint: target,
-    close() { rt.close(); img.close(); },
+    close() { channel.close(); },
   };
 }
 
 /** True when a CRI call failed because the object does not exist. */
 export function isNotFound(err: unknown): boolean {
-  return (err as { code?: number })?.code === grpc.status.NOT_FOUND;
+  return (err as { code?: number })?.code === Status.NOT_FOUND;
 }
 
 /** True when a CRI call failed because the runtime is not reachable. */
 export function isUnavailable(err: unknown): boolean {
-  return (err as { code?: number })?.code === grpc.status.UNAVAILABLE;
+  return (err as { code?: number })?.code === Status.UNAVAILABLE;
 }

@@ -7,7 +7,7 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
-import * as grpc from "@grpc/grpc-js";
+import { createChannel, Status, statusNames } from "../grpc/unary.ts";
 import type { ContainerSpec, ExecInContainer, ProbeResult } from "../types.ts";
 
 export interface HandlerOutcome {
@@ -159,33 +159,23 @@ function decodeResponse(buf: Buffer): number {
   return status;
 }
 
-export function runGrpc(action: any, podIP: string, timeoutSeconds: number): Promise<HandlerOutcome> {
+export async function runGrpc(action: any, podIP: string, timeoutSeconds: number): Promise<HandlerOutcome> {
   const port: number = action.port;
   const target = hostPort(podIP, port);
-  const client = new grpc.Client(target, grpc.credentials.createInsecure());
-  return new Promise((resolve) => {
-    const deadline = Date.now() + timeoutSeconds * 1000;
-    client.makeUnaryRequest(
-      "/grpc.health.v1.Health/Check",
-      (s: string) => encodeRequest(s),
-      (b: Buffer) => decodeResponse(b),
-      action.service ?? "",
-      new grpc.Metadata(),
-      { deadline },
-      (err: grpc.ServiceError | null, status?: number) => {
-        client.close();
-        if (err) {
-          if (err.code === grpc.status.DEADLINE_EXCEEDED || err.code === grpc.status.UNAVAILABLE) {
-            resolve({ result: "failure", output: `timeout: failed to connect service "${target}" within ${timeoutSeconds}s: ${err.details}` });
-          } else {
-            resolve({ result: "failure", output: `rpc error: code = ${grpc.status[err.code]} desc = ${err.details}` });
-          }
-          return;
-        }
-        const name = servingStatus[status ?? 0] ?? String(status);
-        if (status === 1) resolve({ result: "success", output: "" });
-        else resolve({ result: "failure", output: `service unhealthy (responded with "${name}")` });
-      },
-    );
-  });
+  const channel = createChannel({ connect: () => net.connect({ host: podIP, port }), authority: target });
+  let status: number;
+  try {
+    status = decodeResponse(await channel.call("/grpc.health.v1.Health/Check", encodeRequest(action.service ?? ""), timeoutSeconds * 1000));
+  } catch (err) {
+    const { code, details } = err as { code: number; details: string };
+    if (code === Status.DEADLINE_EXCEEDED || code === Status.UNAVAILABLE) {
+      return { result: "failure", output: `timeout: failed to connect service "${target}" within ${timeoutSeconds}s: ${details}` };
+    }
+    return { result: "failure", output: `rpc error: code = ${statusNames[code] ?? code} desc = ${details}` };
+  } finally {
+    channel.close();
+  }
+  const name = servingStatus[status] ?? String(status);
+  if (status === 1) return { result: "success", output: "" };
+  return { result: "failure", output: `service unhealthy (responded with "${name}")` };
 }

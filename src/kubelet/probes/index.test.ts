@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as http from "node:http";
 import * as net from "node:net";
-import * as grpc from "@grpc/grpc-js";
+import { createTestGrpcServer } from "../grpc/testserver.ts";
 import { ProbeWorkers, runGrpc, runHttpGet, runTcp, type ProbeClock } from "./index.ts";
 import { runLifecycleHandler } from "./hooks.ts";
 
@@ -119,16 +119,15 @@ test("httpGet, tcpSocket and grpc handlers against local servers", async () => {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as net.AddressInfo).port;
-  const grpcServer = new grpc.Server();
   let serving = 1;
-  grpcServer.register(
-    "/grpc.health.v1.Health/Check",
-    (call: any, cb: any) => cb(null, call.request === "svc" ? serving : 3),
-    (v: number) => (v ? Buffer.from([0x08, v]) : Buffer.alloc(0)),
-    (b: Buffer) => (b.length > 2 ? b.subarray(2).toString() : ""),
-    "unary",
-  );
-  const gport = await new Promise<number>((res, rej) => grpcServer.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+  const grpcServer = createTestGrpcServer({
+    "/grpc.health.v1.Health/Check": (req) => {
+      const v = (req.length > 2 ? req.subarray(2).toString() : "") === "svc" ? serving : 3;
+      return v ? Buffer.from([0x08, v]) : Buffer.alloc(0);
+    },
+  });
+  await new Promise<void>((r) => grpcServer.listen(0, "127.0.0.1", r));
+  const gport = (grpcServer.address() as net.AddressInfo).port;
   try {
     const ctr = { name: "c", ports: [{ name: "http", containerPort: port }] };
     assert.equal((await runHttpGet({ path: "/healthz", port: "http", httpHeaders: [{ name: "X-Custom", value: "yes" }] }, ctr, "127.0.0.1", 1)).result, "success");
@@ -159,7 +158,7 @@ test("httpGet, tcpSocket and grpc handlers against local servers", async () => {
     );
   } finally {
     server.close();
-    grpcServer.forceShutdown();
+    grpcServer.close();
   }
 });
 
