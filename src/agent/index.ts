@@ -59,6 +59,7 @@ export async function runAgent(opts: AgentOptions): Promise<Agent> {
   const nodeName = (opts.nodeName ?? hostname()).toLowerCase();
   if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(nodeName)) throw new Error(`node name "${nodeName}" is not a valid DNS subdomain (set --node-name)`);
   if (!opts.containerRuntimeEndpoint) {
+    if (process.getuid?.() !== 0) throw new Error("the node agent runs containerd, runc and the CNI plugins, which need root: run as root, or pass --disable-agent");
     const pre = checkRuntimePrerequisites();
     if (pre.missing.length) throw new Error(pre.message || `missing runtime prerequisites: ${pre.missing.join(", ")}`);
   }
