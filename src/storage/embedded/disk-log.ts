@@ -20,6 +20,7 @@ import type { WalRecord } from "./files.ts";
 import { CorruptionError, encodeFrame, scanFrames } from "./frames.ts";
 import type { Mvcc } from "./mvcc.ts";
 import { readSnapshot, writeSnapshot } from "./snapshot.ts";
+import { lockDir } from "./dirlock.ts";
 
 /** Settings for the on-disk part of the store. */
 export interface DiskLogOptions {
@@ -53,17 +54,29 @@ export class DiskLog {
   private wal: Wal;
   private snapshotTask: Promise<void> | undefined;
   private warned = false;
+  private readonly unlock: () => void;
 
-  private constructor(dir: string, wal: Wal, opts: DiskLogOptions) {
+  private constructor(dir: string, wal: Wal, opts: DiskLogOptions, unlock: () => void) {
     this.dir = dir;
     this.wal = wal;
     this.opts = opts;
+    this.unlock = unlock;
   }
 
   /** Load the data in `dir` (created if missing) into `mvcc` and open the log for appending. */
   static async recover(dir: string, mvcc: Mvcc, opts: DiskLogOptions): Promise<DiskLog> {
     const created = await mkdir(dir, { recursive: true });
     if (created !== undefined) await fsyncDir(dirname(created));
+    const unlock = lockDir(dir);
+    try {
+      return await DiskLog.#recoverLocked(dir, mvcc, opts, unlock);
+    } catch (err) {
+      unlock();
+      throw err;
+    }
+  }
+
+  static async #recoverLocked(dir: string, mvcc: Mvcc, opts: DiskLogOptions, unlock: () => void): Promise<DiskLog> {
     const listing = await listDir(dir);
     const snapGen = listing.snaps.length > 0 ? listing.snaps[listing.snaps.length - 1] : 0;
     if (snapGen > 0) {
@@ -86,7 +99,7 @@ export class DiskLog {
     const gen = wals.length > 0 ? wals[wals.length - 1] : Math.max(snapGen, 1);
     const wal = await Wal.open(dir, gen, wals.length > 0 ? validBytes : 0, opts.fsync);
     if (snapGen > 0 || listing.temps.length > 0) await removeOlderThan(dir, snapGen);
-    return new DiskLog(dir, wal, opts);
+    return new DiskLog(dir, wal, opts, unlock);
   }
 
   /**
@@ -138,5 +151,6 @@ export class DiskLog {
   async close(): Promise<void> {
     await this.settle();
     await this.wal.close();
+    this.unlock();
   }
 }
