@@ -4,7 +4,8 @@
  * raw socket back, writing raw HTTP responses on an upgrade socket, and
  * splicing two sockets together.
  */
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import { http } from "../machinery/nodehttp.ts";
 import { request as httpsRequest } from "node:https";
 import type { Duplex } from "node:stream";
 import type { Status } from "../machinery/errors.ts";
@@ -28,7 +29,7 @@ export interface DialOptions {
 export function dialUpgrade(url: string, o: DialOptions): Promise<UpgradeResult> {
   const u = new URL(url);
   const isTls = u.protocol === "https:";
-  const fn = isTls ? httpsRequest : httpRequest;
+  const fn = isTls ? httpsRequest : http.request;
   return new Promise((resolve, reject) => {
     const req = fn({
       method: o.method ?? "POST",

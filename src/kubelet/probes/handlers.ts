@@ -4,7 +4,7 @@
  * (connect) and grpc (grpc.health.v1.Health/Check, SERVING = success).
  * Each returns a result plus the output/message shown in Unhealthy events.
  */
-import * as http from "node:http";
+import { http } from "../../machinery/nodehttp.ts";
 import * as https from "node:https";
 import * as net from "node:net";
 import { createChannel, Status, statusNames } from "../grpc/unary.ts";

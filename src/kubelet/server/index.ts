@@ -9,7 +9,8 @@
  * and members of system:masters are authorised; everything else gets 403,
  * and callers without a valid client certificate 401.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node:http";
+import { http } from "../../machinery/nodehttp.ts";
 import { createServer, type Server } from "node:https";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
@@ -292,7 +293,7 @@ export async function startKubeletServer(view: KubeletView, opts: KubeletServerO
   let healthz: HttpServer | undefined;
   let healthzPort = -1;
   if (opts.healthzPort >= 0) {
-    healthz = createHttpServer((req, res) => {
+    healthz = http.createServer((req, res) => {
       const p = new URL(req.url ?? "/", "http://localhost").pathname;
       if (p === "/healthz") {
         const ok = view.healthy();
