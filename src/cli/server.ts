@@ -21,7 +21,7 @@ import type { ComponentJob } from "./componentworker.ts";
 import type { ClusterPki } from "../machinery/certs.ts";
 import { ApiClient } from "../client/index.ts";
 import { checkTokenFlag, ensureJoinToken } from "../agent/jointoken.ts";
-import { runAgent, type Agent } from "../agent/index.ts";
+import type { Agent } from "../agent/index.ts";
 
 function defaultDataDir(): string {
   return process.getuid?.() === 0 ? "/var/lib/tskube" : join(homedir(), ".tskube");
@@ -231,6 +231,8 @@ function parseKeyValues(flag: string, items: string[]): Record<string, string> {
  */
 async function startLocalAgent(flags: ServerFlags, server: string, token: string): Promise<Agent | undefined> {
   try {
+    // Loaded only when this machine runs a node (the control plane alone does not carry the kubelet's code).
+    const { runAgent } = await import("../agent/index.ts");
     const agent = await runAgent({
       server,
       token,
