@@ -23,76 +23,52 @@ Usage:
 Every command takes --help.
 `;
 
+/** A sub-command: its help text (printed for --help/-h; absent when the command prints its own) and its entry point. */
+type Command = () => Promise<{ usage?: string; run(args: string[]): Promise<void> }>;
+
+const commands: Record<string, Command> = {
+  server: async () => {
+    const m = await import("./server.ts");
+    return { usage: m.serverUsage, run: m.runServer };
+  },
+  agent: async () => {
+    const m = await import("./agent.ts");
+    return { usage: m.agentUsage, run: m.runAgentCommand };
+  },
+  scheduler: async () => {
+    const m = await import("./scheduler.ts");
+    return { usage: m.schedulerUsage, run: m.runSchedulerCommand };
+  },
+  "controller-manager": async () => {
+    const m = await import("./controllermanager.ts");
+    return { usage: m.controllerManagerUsage, run: m.runControllerManagerCommand };
+  },
+  "sim-nodes": async () => {
+    const m = await import("./simnodes.ts");
+    return { usage: m.simNodesUsage, run: m.runSimNodes };
+  },
+  kubelet: async () => {
+    const m = await import("./kubelet.ts");
+    return { usage: m.kubeletUsage, run: m.runKubeletCommand };
+  },
+  killall: async () => {
+    const m = await import("./killall.ts");
+    return { usage: m.killallUsage, run: m.runKillall };
+  },
+  image: async () => ({ run: (await import("./image.ts")).runImageCommand }),
+};
+
 /** Runs the command line `argv` (without node and script). */
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
+  const command = cmd !== undefined && Object.hasOwn(commands, cmd) ? commands[cmd] : undefined;
+  if (command) {
+    const { usage: help, run } = await command();
+    if (help !== undefined && (rest.includes("--help") || rest.includes("-h"))) process.stdout.write(help);
+    else await run(rest);
+    return;
+  }
   switch (cmd) {
-    case "server": {
-      const m = await import("./server.ts");
-      if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(m.serverUsage);
-        return;
-      }
-      await m.runServer(rest);
-      return;
-    }
-    case "agent": {
-      const m = await import("./agent.ts");
-      if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(m.agentUsage);
-        return;
-      }
-      await m.runAgentCommand(rest);
-      return;
-    }
-    case "scheduler": {
-      const m = await import("./scheduler.ts");
-      if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(m.schedulerUsage);
-        return;
-      }
-      await m.runSchedulerCommand(rest);
-      return;
-    }
-    case "controller-manager": {
-      const m = await import("./controllermanager.ts");
-      if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(m.controllerManagerUsage);
-        return;
-      }
-      await m.runControllerManagerCommand(rest);
-      return;
-    }
-    case "sim-nodes": {
-      const m = await import("./simnodes.ts");
-      if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(m.simNodesUsage);
-        return;
-      }
-      await m.runSimNodes(rest);
-      return;
-    }
-    case "image":
-      await (await import("./image.ts")).runImageCommand(rest);
-      return;
-    case "kubelet": {
-      const m = await import("./kubelet.ts");
-      if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(m.kubeletUsage);
-        return;
-      }
-      await m.runKubeletCommand(rest);
-      return;
-    }
-    case "killall": {
-      const m = await import("./killall.ts");
-      if (rest.includes("--help") || rest.includes("-h")) {
-        process.stdout.write(m.killallUsage);
-        return;
-      }
-      await m.runKillall(rest);
-      return;
-    }
     case "version":
     case "--version":
       process.stdout.write(`tskube version ${kubeVersion.gitVersion}\n`);
