@@ -9,7 +9,7 @@
  * CNI iptables chains are removed.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, rmdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { connectCri } from "../kubelet/cri/client.ts";
@@ -20,8 +20,9 @@ import { cgroupDirs, cgroupPids, killPids, pidsMentioning, removeCgroupTree, unm
 export const killallUsage = `Usage: tskube killall [flags]
 
 Stops all pods of this machine's node agent and removes its containers,
-mounts, cgroups, CNI bridges and iptables rules. The agent (or server with
-its agent) should be stopped first; containers keep running otherwise.
+mounts, cgroups, CNI bridges and iptables rules. A tskube server, agent or
+kubelet still running on the data directory is stopped first (SIGTERM, then
+SIGKILL after 15 s).
 
 Flags:
   --data-dir DIR     the server's or agent's data directory (default /var/lib/tskube)
@@ -135,10 +136,61 @@ function removeEmptyParents(root: string | undefined): void {
   }
 }
 
+const DEFAULT_DATA_DIR = "/var/lib/tskube";
+
+/** Pids of `tskube server|agent|kubelet` processes whose --data-dir (relative to their cwd) is `dataDir`. */
+function tskubeProcessesOf(dataDir: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const args = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
+      const cmdAt = args.findIndex((a) => a === "server" || a === "agent" || a === "kubelet");
+      if (cmdAt < 1 || !args.slice(0, cmdAt).some((a) => /tskube(\.mjs)?$/.test(a))) continue;
+      let dir: string | undefined;
+      for (let i = cmdAt + 1; i < args.length; i++) {
+        if (args[i] === "--data-dir") dir = args[i + 1];
+        else if (args[i].startsWith("--data-dir=")) dir = args[i].slice("--data-dir=".length);
+      }
+      const cwd = readlinkSync(`/proc/${name}/cwd`);
+      if (resolve(cwd, dir ?? DEFAULT_DATA_DIR) === dataDir) out.push(Number(name));
+    } catch {
+      // ended meanwhile, or not ours to read
+    }
+  }
+  return out;
+}
+
+/** Stops running tskube components of `dataDir` so they do not restart what killall removes. */
+async function stopComponents(dataDir: string, log: (l: string) => void): Promise<void> {
+  const pids = tskubeProcessesOf(dataDir);
+  if (pids.length === 0) return;
+  log(`stopping tskube processes ${pids.join(", ")}`);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // gone
+    }
+  }
+  const deadline = Date.now() + 15_000;
+  const alive = (): number[] => pids.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  while (alive().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  killPids(alive());
+}
+
 /** Removes the agent's leftovers; safe to run several times. */
 export async function killall(o: KillallOptions): Promise<void> {
   const log = o.log ?? ((l: string) => process.stdout.write(`tskube killall: ${l}\n`));
   const dataDir = resolve(o.dataDir);
+  await stopComponents(dataDir, log);
   await removePods(dataDir, log);
   const net = cniNetworks(dataDir);
   const root = o.cgroupRoot ?? defaultCgroupRoot(dataDir);
@@ -204,5 +256,5 @@ export async function runKillall(argv: string[]): Promise<void> {
     process.exitCode = 1;
     return;
   }
-  await killall({ dataDir: values["data-dir"] ?? "/var/lib/tskube", cgroupRoot: values["cgroup-root"] });
+  await killall({ dataDir: values["data-dir"] ?? DEFAULT_DATA_DIR, cgroupRoot: values["cgroup-root"] });
 }
