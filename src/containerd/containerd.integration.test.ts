@@ -10,24 +10,17 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import dgram from "node:dgram";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { checkRuntimePrerequisites, startContainerd, type ContainerdHandle } from "./index.ts";
+import { startContainerd, type ContainerdHandle } from "./index.ts";
 import { writeCniConfig } from "../network/cni.ts";
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, ensureBuiltinImages, importImage, listImages, ociArch, removeImage } from "../images/index.ts";
 import { connectCri, type CriClient } from "../kubelet/cri/client.ts";
 import { killProcessesMentioning, unmountUnder } from "../machinery/hostcleanup.ts";
+import { realContainersSkipReason } from "./testsupport.ts";
 
-const prereq = checkRuntimePrerequisites();
-const hasGcc = spawnSync("sh", ["-c", "command -v gcc"]).status === 0;
-const skip = process.getuid?.() !== 0
-  ? "needs root (containerd, runc and CNI need it)"
-  : prereq.missing.length > 0
-    ? prereq.message
-    : !hasGcc || !existsSync("/bin/busybox")
-      ? "needs gcc, libc6-dev and busybox-static to build the built-in images"
-      : false;
+const skip = realContainersSkipReason();
 
 const SUBNET_PREFIX = "10.88.77.";
 

@@ -12,6 +12,7 @@
  * order). Terminal and rejected pods do not count. A rejected pod is failed
  * with reason OutOfpods by the caller and never started.
  */
+import { CONFIG_SOURCE_ANNOTATION, MIRROR_ANNOTATION } from "./static.ts";
 import type { Pod } from "./types.ts";
 
 /** The outcome of admitting one pod. */
@@ -28,8 +29,8 @@ const SYSTEM_CRITICAL_PRIORITY = 2_000_000_000;
 /** upstream's IsCriticalPod: static and mirror pods, and pods of system-critical priority. */
 export function isCriticalPod(pod: Pod): boolean {
   const ann = pod.metadata.annotations ?? {};
-  if (ann["kubernetes.io/config.mirror"] !== undefined) return true;
-  const source = ann["kubernetes.io/config.source"];
+  if (ann[MIRROR_ANNOTATION] !== undefined) return true;
+  const source = ann[CONFIG_SOURCE_ANNOTATION];
   if (source !== undefined && source !== "api") return true;
   return typeof pod.spec?.priority === "number" && pod.spec.priority >= SYSTEM_CRITICAL_PRIORITY;
 }

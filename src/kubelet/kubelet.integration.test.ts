@@ -9,30 +9,23 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { findResource } from "../api/resources.ts";
 import { startTestCluster } from "../client/testserver.ts";
 import { eventually } from "../controllers/testing.ts";
-import { checkRuntimePrerequisites, startContainerd } from "../containerd/index.ts";
+import { startContainerd } from "../containerd/index.ts";
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, ensureBuiltinImages } from "../images/index.ts";
 import { connectCri } from "./cri/client.ts";
 import { startKubelet, type Kubelet } from "./index.ts";
 import { cniNames } from "./node.ts";
 import { killProcessesMentioning, removeCgroupTree, unmountUnder } from "../machinery/hostcleanup.ts";
+import { realContainersSkipReason } from "../containerd/testsupport.ts";
 
 const podsRes = findResource("", "v1", "pods")!;
 const nodesRes = findResource("", "v1", "nodes")!;
 
-const prereq = checkRuntimePrerequisites();
-const skip =
-  process.getuid?.() !== 0
-    ? "needs root (containerd, runc and CNI need it)"
-    : prereq.missing.length > 0
-      ? prereq.message
-      : spawnSync("sh", ["-c", "command -v gcc"]).status !== 0 || !existsSync("/bin/busybox")
-        ? "needs gcc and busybox-static for the built-in images"
-        : false;
+const skip = realContainersSkipReason();
 
 test("kubelet runs a busybox pod on containerd and deletes it gracefully", { skip, timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync("/tmp/tskube-kl-");

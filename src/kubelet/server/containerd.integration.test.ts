@@ -12,11 +12,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
 import { WebSocket } from "ws";
-import { checkRuntimePrerequisites, startContainerd, type ContainerdHandle } from "../../containerd/index.ts";
+import { startContainerd, type ContainerdHandle } from "../../containerd/index.ts";
 import { writeCniConfig } from "../../network/cni.ts";
 import { BUSYBOX_IMAGE, PAUSE_IMAGE, ensureBuiltinImages } from "../../images/index.ts";
 import { connectCri, type CriClient } from "../cri/client.ts";
@@ -29,15 +29,9 @@ import { startTestCluster } from "../../client/testserver.ts";
 import { renderKubeconfig } from "../../cli/kubeconfig.ts";
 import { findResource } from "../../api/resources.ts";
 import { killProcessesMentioning, unmountUnder } from "../../machinery/hostcleanup.ts";
+import { realContainersSkipReason } from "../../containerd/testsupport.ts";
 
-const prereq = checkRuntimePrerequisites();
-const skip = process.getuid?.() !== 0
-  ? "needs root (containerd, runc and CNI need it)"
-  : prereq.missing.length > 0
-    ? prereq.message
-    : spawnSync("sh", ["-c", "command -v gcc"]).status !== 0 || !existsSync("/bin/busybox")
-      ? "needs gcc and busybox-static to build the built-in images"
-      : false;
+const skip = realContainersSkipReason();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
