@@ -154,7 +154,7 @@ export async function bootstrapNodeCredentials(o: BootstrapOptions): Promise<Boo
       await new Promise((r) => setTimeout(r, Math.min(1000, 100 * (i + 1))));
     }
     const certPem = Buffer.from(certB64!, "base64").toString("utf8");
-    writeKubeconfig(kubeconfig, { server, caPem, certPem, keyPem, clusterName: "default", userName: `system:node:${o.nodeName}` }, 0o600);
+    writeKubeconfig(kubeconfig, { server, caPem, certPem, keyPem, clusterName: "default", userName: `system:node:${o.nodeName}` }, 0o600, "json");
     log("node credentials written", { kubeconfig, csr: name });
     return { kubeconfig, caPem };
   } finally {

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { stringify } from "yaml";
+import { stringifyYaml } from "../machinery/yaml.ts";
 
 export interface KubeconfigOptions {
   server: string;
@@ -17,11 +17,15 @@ export interface KubeconfigOptions {
 
 const b64 = (s: string): string => Buffer.from(s).toString("base64");
 
-/** The kubeconfig document as YAML text. */
-export function renderKubeconfig(o: KubeconfigOptions): string {
+/**
+ * The kubeconfig document as YAML text, or as JSON (also valid YAML, read
+ * by kubectl and every client; the node agent writes its own kubeconfig so,
+ * sparing it the YAML library).
+ */
+export function renderKubeconfig(o: KubeconfigOptions, format: "yaml" | "json" = "yaml"): string {
   const cluster = o.clusterName ?? "default";
   const user = o.userName ?? "default";
-  return stringify({
+  const doc = {
     apiVersion: "v1",
     kind: "Config",
     clusters: [{ name: cluster, cluster: { server: o.server, "certificate-authority-data": b64(o.caPem) } }],
@@ -29,11 +33,12 @@ export function renderKubeconfig(o: KubeconfigOptions): string {
     contexts: [{ name: cluster, context: { cluster, user } }],
     "current-context": cluster,
     preferences: {},
-  });
+  };
+  return format === "json" ? JSON.stringify(doc, null, 2) + "\n" : stringifyYaml(doc);
 }
 
 /** Writes a kubeconfig file (mode 0600), creating its directory. */
-export function writeKubeconfig(path: string, o: KubeconfigOptions, mode = 0o600): void {
+export function writeKubeconfig(path: string, o: KubeconfigOptions, mode = 0o600, format: "yaml" | "json" = "yaml"): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, renderKubeconfig(o), { mode });
+  writeFileSync(path, renderKubeconfig(o, format), { mode });
 }

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { parse } from "yaml";
+import { parseYaml } from "../machinery/yaml.ts";
 
 /** How to reach and authenticate to an apiserver. Certificates and keys are PEM strings. */
 export interface ClientConfig {
@@ -44,7 +44,7 @@ function str(v: unknown): string | undefined {
  * Throws when the context, cluster or user is missing.
  */
 export function loadKubeconfig(path: string, context?: string): ClientConfig {
-  const doc = (parse(readFileSync(path, "utf8")) ?? {}) as Rec;
+  const doc = (parseYaml(readFileSync(path, "utf8")) ?? {}) as Rec;
   const base = dirname(resolve(path));
   const readRel = (p: string): string => readFileSync(isAbsolute(p) ? p : resolve(base, p), "utf8");
   const ctxName = context ?? str(doc["current-context"]);

@@ -9,10 +9,10 @@
 import { createHash } from "node:crypto";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { parse } from "yaml";
 import { findResource } from "../api/resources.ts";
 import { isAlreadyExists, isNotFound, type ApiClient } from "../client/index.ts";
 import type { Logger } from "../machinery/log.ts";
+import { parseYaml } from "../machinery/yaml.ts";
 import type { Pod } from "./types.ts";
 
 export const MIRROR_ANNOTATION = "kubernetes.io/config.mirror";
@@ -37,7 +37,7 @@ export interface StaticPodsOptions {
 
 /** The pod a manifest describes, as the kubelet runs it. Throws on invalid content. */
 export function staticPodFromManifest(text: string, nodeName: string, file: string): Pod {
-  const obj = parse(text) as Pod;
+  const obj = parseYaml(text) as Pod;
   if (!obj || typeof obj !== "object" || obj.kind !== "Pod" || !obj.metadata?.name) throw new Error(`${file}: not a Pod manifest with a name`);
   const uid = createHash("md5").update(nodeName).update("\0").update(text).digest("hex");
   const hashUid = `${uid.slice(0, 8)}-${uid.slice(8, 12)}-${uid.slice(12, 16)}-${uid.slice(16, 20)}-${uid.slice(20, 32)}`;

@@ -19,7 +19,6 @@ import { badRequest, StatusError } from "../../machinery/errors.ts";
 import { rejectUpgrade } from "../../streaming/upgrade.ts";
 import type { KubeletView } from "../types.ts";
 import { parseTimestamp, streamLogs, type LogOptions } from "./logs.ts";
-import { servePortForward, serveRemoteCommand, streamFlags } from "./streaming.ts";
 
 export interface KubeletServerOptions {
   bindAddress: string;
@@ -223,7 +222,15 @@ async function handle(view: KubeletView, req: IncomingMessage, res: ServerRespon
   throw new StatusError("NotFound", "the server could not find the requested resource");
 }
 
+/**
+ * The streaming endpoints (WebSocket and SPDY, ~250 KB of code with the `ws`
+ * package) are loaded on the first upgrade request, not at start: most nodes
+ * never serve one, and loaded code stays resident.
+ */
+const streaming = (): Promise<typeof import("./streaming.ts")> => import("./streaming.ts");
+
 async function handleUpgrade(view: KubeletView, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const { servePortForward, serveRemoteCommand, streamFlags } = await streaming();
   const url = new URL(req.url ?? "/", "https://kubelet");
   const path = url.pathname.replace(/\/+$/, "");
   check(req, path);
