@@ -4,8 +4,7 @@
  * --disable-agent`, so its resident memory is read from /proc/<pid>/status
  * apart from the server's — without containerd and the shims, which are
  * separate processes (their RSS is printed for information). Both run with
- * --max-semi-space-size=2, like an installed `tskube` (bin/tskube.mjs's
- * shebang).
+ * the Node.js flags of bin/tskube.mjs's shebang, like an installed `tskube`.
  *
  * Measured twice: idle (node Ready, no pods) and with 50 busybox pods
  * (`sleep 3600`, image built in) Running. Each value is the mean of VmRSS

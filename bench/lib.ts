@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { tmpdir } from "node:os";
 import { Worker } from "node:worker_threads";
+import { tskubeBin, tskubeNodeFlags } from "../src/cli/nodeflags.ts";
 import type { LoadJob } from "./load-worker.ts";
 import { join, resolve } from "node:path";
 
@@ -24,15 +25,19 @@ export interface ServerProc {
 
 /**
  * Starts `tskube server` (in `dataDir`, or a new temporary one) and waits for
- * readiness. `extraArgs` are appended to the server's flags. BENCH_SEMI
- * overrides the server's --max-semi-space-size in MB (default 2, as the
- * bin/tskube.mjs shebang); the flag also caps the component worker threads,
- * whose resourceLimits.maxYoungGenerationSizeMb it overrides.
+ * readiness, with the Node.js flags of bin/tskube.mjs's shebang (as an
+ * installed `tskube` runs) after any in BENCH_NODE_FLAGS. `extraArgs` are
+ * appended to the server's flags. BENCH_SEMI overrides the shebang's
+ * --max-semi-space-size in MB; the flag also caps the component worker
+ * threads, whose resourceLimits.maxYoungGenerationSizeMb it overrides.
  */
 export function startServer(dataDir?: string, keep = false, extraArgs: string[] = []): Promise<ServerProc> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "tskube-bench-"));
   const t0 = performance.now();
-  const proc = spawn(process.execPath, [...(process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : []), `--max-semi-space-size=${process.env.BENCH_SEMI ?? 2}`, join(root, "bin/tskube.mjs"), "server", "--data-dir", dir, "--https-listen-port", "0", "--bind-address", "127.0.0.1", "--disable-agent", ...extraArgs], {
+  const benchFlags = process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : [];
+  const semi = process.env.BENCH_SEMI;
+  const nodeFlags = tskubeNodeFlags().map((f) => (semi && f.startsWith("--max-semi-space-size=") ? `--max-semi-space-size=${semi}` : f));
+  const proc = spawn(process.execPath, [...benchFlags, ...nodeFlags, tskubeBin, "server", "--data-dir", dir, "--https-listen-port", "0", "--bind-address", "127.0.0.1", "--disable-agent", ...extraArgs], {
     stdio: ["ignore", "pipe", process.env.BENCH_SERVER_STDERR ? "inherit" : "ignore"],
     env: { ...process.env, TSKUBE_LOG: "warn" },
   });

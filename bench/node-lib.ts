@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { findResource } from "../src/api/resources.ts";
 import type { KObject } from "../src/api/types.ts";
+import { tskubeNodeFlags } from "../src/cli/nodeflags.ts";
 import { ApiClient, loadKubeconfig } from "../src/client/index.ts";
 import { sleep } from "./lib.ts";
 
@@ -48,8 +49,8 @@ export interface TskubeProc {
 /** Spawns `node [flags] bin/tskube.mjs <args>` and resolves once stdout matches every pattern in `until`. */
 export function spawnTskube(args: string[], dataDir: string, until: RegExp[], timeoutMs = 120_000): Promise<TskubeProc> {
   const nodeFlags = process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : [];
-  // The same young-generation cap as bin/tskube.mjs's shebang (an installed `tskube` runs with it).
-  const proc = spawn(process.execPath, [...nodeFlags, "--max-semi-space-size=2", tskube, ...args], {
+  // The flags of bin/tskube.mjs's shebang: an installed `tskube` runs with them.
+  const proc = spawn(process.execPath, [...nodeFlags, ...tskubeNodeFlags(), tskube, ...args], {
     stdio: ["ignore", "pipe", process.env.BENCH_SERVER_STDERR ? "inherit" : "ignore"],
     env: { ...process.env, TSKUBE_LOG: process.env.TSKUBE_LOG ?? "warn" },
   });

@@ -1,9 +1,13 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=2 --no-concurrent-recompilation
 // tskube command entry point: checks the Node.js version, then runs src/cli
 // from dist/ (types stripped at build time: less memory, faster start) when
 // that build is up to date, else straight from the TypeScript sources.
-// The small young generation set in the line above keeps the resident memory
-// of the long-running components low, at the cost of more frequent scavenges.
+// The flags in the line above keep the resident memory of the long-running
+// components low: a small young generation (at the cost of more frequent
+// scavenges), and optimising compilation on the compiling thread itself rather
+// than on V8's background threads (whose malloc arenas stay resident: ~8 MB
+// in bench/apiserver-startup.ts; two cores gain little from the concurrency).
+// Tests and benchmarks pass the same flags (src/cli/nodeflags.ts).
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { setFlagsFromString } from "node:v8";

@@ -6,6 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { tskubeNodeFlags } from "../../src/cli/nodeflags.ts";
 import { mountsUnder, pidsMentioning } from "../../src/machinery/hostcleanup.ts";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -54,7 +55,7 @@ function startProcess(dataDir: string, port: number, extraArgs: string[], opts: 
   const agentArgs = opts.agent ? [] : ["--disable-agent"];
   const proc = spawn(
     process.execPath,
-    ["--max-semi-space-size=2", join(root, "bin/tskube.mjs"), "server", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", ...agentArgs, ...extraArgs],
+    [...tskubeNodeFlags(), join(root, "bin/tskube.mjs"), "server", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", ...agentArgs, ...extraArgs],
     { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TSKUBE_LOG: process.env.TSKUBE_LOG ?? "warn" } },
   );
   return new Promise((resolveStart, reject) => {
