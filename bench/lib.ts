@@ -26,10 +26,11 @@ export interface ServerProc {
 /**
  * Starts `tskube server` (in `dataDir`, or a new temporary one) and waits for
  * readiness, with the Node.js flags of bin/tskube.mjs's shebang (as an
- * installed `tskube` runs) after any in BENCH_NODE_FLAGS. `extraArgs` are
- * appended to the server's flags. BENCH_SEMI overrides the shebang's
- * --max-semi-space-size in MB; the flag also caps the component worker
- * threads, whose resourceLimits.maxYoungGenerationSizeMb it overrides.
+ * installed `tskube` runs) followed by any in BENCH_NODE_FLAGS (which thus
+ * override them). `extraArgs` are appended to the server's flags. BENCH_SEMI
+ * overrides the shebang's --max-semi-space-size in MB; the flag also caps
+ * the component worker threads, whose resourceLimits.maxYoungGenerationSizeMb
+ * it overrides.
  */
 export function startServer(dataDir?: string, keep = false, extraArgs: string[] = []): Promise<ServerProc> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "tskube-bench-"));
@@ -37,7 +38,7 @@ export function startServer(dataDir?: string, keep = false, extraArgs: string[] 
   const benchFlags = process.env.BENCH_NODE_FLAGS ? process.env.BENCH_NODE_FLAGS.split(" ") : [];
   const semi = process.env.BENCH_SEMI;
   const nodeFlags = tskubeNodeFlags().map((f) => (semi && f.startsWith("--max-semi-space-size=") ? `--max-semi-space-size=${semi}` : f));
-  const proc = spawn(process.execPath, [...benchFlags, ...nodeFlags, tskubeBin, "server", "--data-dir", dir, "--https-listen-port", "0", "--bind-address", "127.0.0.1", "--disable-agent", ...extraArgs], {
+  const proc = spawn(process.execPath, [...nodeFlags, ...benchFlags, tskubeBin, "server", "--data-dir", dir, "--https-listen-port", "0", "--bind-address", "127.0.0.1", "--disable-agent", ...extraArgs], {
     stdio: ["ignore", "pipe", process.env.BENCH_SERVER_STDERR ? "inherit" : "ignore"],
     env: { ...process.env, TSKUBE_LOG: "warn" },
   });

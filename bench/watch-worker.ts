@@ -1,10 +1,12 @@
 /**
  * Watcher worker thread for the fan-out benchmark: opens `count` watches over
  * raw TLS sockets (a minimal HTTP/1.1 client, so the load generator spends as
- * little CPU as possible) and records, for every event, the delay between the
- * write's start time (carried in the object's `sent` annotation, epoch
- * milliseconds) and its arrival (when the event's line is complete), plus
- * how many events each watcher saw.
+ * little CPU as possible) and records, for every event, the write's start
+ * time (carried in the object's `sent` annotation, epoch milliseconds) and
+ * the delay until its arrival (when the event's line is complete), plus how
+ * many events each watcher saw. The records go into typed arrays sized for
+ * the `expected` events per watcher, so the generator's own allocations and
+ * GC pauses stay out of the measured delays.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +18,7 @@ interface Job {
   dataDir: string;
   count: number;
   path: string;
+  expected: number;
 }
 
 const job = workerData as Job;
@@ -26,7 +29,23 @@ const key = readFileSync(join(tlsDir, "admin.key"));
 // One secure context for every connection (building one per socket costs more than the handshake).
 const secureContext = createSecureContext({ ca, cert, key });
 const marker = Buffer.from('"sent":"');
-const delays: number[] = [];
+let delays = new Float64Array(job.count * job.expected);
+let sents = new Float64Array(job.count * job.expected);
+let recorded = 0;
+
+function record(sent: number, delay: number): void {
+  if (recorded === delays.length) {
+    const grow = (a: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+      const b = new Float64Array(a.length * 2 + 1024);
+      b.set(a);
+      return b;
+    };
+    delays = grow(delays);
+    sents = grow(sents);
+  }
+  sents[recorded] = sent;
+  delays[recorded++] = delay;
+}
 const now = (): number => performance.timeOrigin + performance.now();
 let open = 0;
 let reads = 0;
@@ -59,7 +78,8 @@ function watch(): void {
     while (i >= 0 && i < last) {
       const start = i + marker.length;
       const end = buf.indexOf(34, start);
-      delays.push(t - Number(buf.toString("latin1", start, end)));
+      const sent = Number(buf.toString("latin1", start, end));
+      record(sent, t - sent);
       events++;
       i = buf.indexOf(marker, end);
     }
@@ -71,5 +91,7 @@ for (let i = 0; i < job.count; i++) watch();
 parentPort!.on("message", (msg: string) => {
   if (msg !== "stop") return;
   for (const s of sockets) s.destroy();
-  parentPort!.postMessage({ delays, reads, perWatcher: counts.map((c) => c()) });
+  const d = delays.slice(0, recorded);
+  const s = sents.slice(0, recorded);
+  parentPort!.postMessage({ delays: d, sents: s, reads, perWatcher: counts.map((c) => c()) }, [d.buffer, s.buffer]);
 });

@@ -1,10 +1,11 @@
 /**
  * Tests for the coalescing watch writer: HTTP chunk framing, coalescing of
- * queued lines into one write, and one shared buffer for identical queues.
+ * queued lines into one write, one shared buffer for identical queues, and
+ * events that arrive during a flush reaching the streams it has not written.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { enqueue, frameChunk, type ChunkSink } from "./watchwriter.ts";
+import { enqueue, flushSliceSize, frameChunk, type ChunkSink } from "./watchwriter.ts";
 
 function sink(): ChunkSink & { writes: Buffer[] } {
   const writes: Buffer[] = [];
@@ -35,5 +36,26 @@ describe("watch writer", () => {
     assert.equal(a.writes[0].toString(), `${(ev1.length + ev2.length).toString(16)}\r\n${ev1}${ev2}\r\n`);
     assert.notEqual(c.writes[0], a.writes[0]);
     assert.match(c.writes[0].toString(), /private line/);
+  });
+
+  it("writes an event that arrives during a flush to the streams not yet written in it", async () => {
+    const ev1 = Buffer.from('{"type":"ADDED","n":1}\n');
+    const ev2 = Buffer.from('{"type":"ADDED","n":2}\n');
+    const sinks = Array.from({ length: flushSliceSize + 2 }, () => sink());
+    let sent = false;
+    const first = sinks[0];
+    first.writeFramed = (b) => {
+      first.writes.push(b);
+      if (sent) return;
+      sent = true;
+      for (const s of sinks) enqueue(s, ev2);
+    };
+    for (const s of sinks) enqueue(s, ev1);
+    await new Promise((r) => setTimeout(r, 80));
+    const late = sinks[flushSliceSize + 1];
+    assert.equal(late.writes.length, 1, "a stream in a later slice gets both events in one write");
+    assert.equal(late.writes[0].toString(), `${(ev1.length + ev2.length).toString(16)}\r\n${ev1}${ev2}\r\n`);
+    assert.deepEqual(first.writes.map((b) => b.toString()), [`${ev1.length.toString(16)}\r\n${ev1}\r\n`, `${ev2.length.toString(16)}\r\n${ev2}\r\n`], "an already written stream gets the new event in the next flush");
+    assert.equal(sinks[1].writes.length, 1, "so does a stream written after the event arrived in the same slice");
   });
 });

@@ -4,18 +4,23 @@
  * per watcher. Writers queue their chunks and a shared flusher writes every
  * dirty stream at most once per `flushIntervalMs` (immediately when idle), so
  * under load several events share one write while an idle stream still sees
- * an event at once. Streams whose queues hold the same chunks (watchers of one
- * collection without selectors) share one HTTP-chunk-framed buffer, built once
- * per flush. A flush writes at most `flushSliceSize` streams per event-loop
- * turn, so I/O callbacks (datastore commits, requests) interleave with large
- * fan-outs instead of waiting behind them.
+ * an event at once.
+ *
+ * A flush visits the streams dirty when it starts, at most `flushSliceSize`
+ * per event-loop turn, so I/O callbacks (datastore commits, requests)
+ * interleave with large fan-outs instead of waiting behind them. Each stream's
+ * queue is taken when the stream is written, not when the flush starts: events
+ * that arrive while a long flush is under way still reach the streams it has
+ * not written yet, instead of waiting for the next flush. Streams of one slice
+ * whose queues hold the same chunks (watchers of one collection without
+ * selectors) share one HTTP-chunk-framed buffer.
  */
 
 /** Minimum time between two flushes of the shared flusher. */
 export const flushIntervalMs = 15;
 
 /** Streams written per event-loop turn during a flush. */
-export const flushSliceSize = 128;
+export const flushSliceSize = 32;
 
 export interface ChunkSink {
   /**
@@ -53,26 +58,27 @@ export function frameChunk(chunks: Chunk[]): Buffer {
 
 function flushAll(): void {
   lastFlush = performance.now();
+  writeSlices([...dirty.keys()], 0);
+}
+
+function writeSlices(sinks: ChunkSink[], from: number): void {
+  const end = Math.min(sinks.length, from + flushSliceSize);
   const shared = new Map<string, Buffer>();
-  const batch: [ChunkSink, Buffer][] = [];
-  for (const [sink, chunks] of dirty) {
+  for (let i = from; i < end; i++) {
+    const sink = sinks[i];
+    const chunks = dirty.get(sink);
+    if (!chunks) continue;
+    dirty.delete(sink);
     const sig = signature(chunks);
     let framed = sig ? shared.get(sig) : undefined;
     if (!framed) {
       framed = frameChunk(chunks);
       if (sig) shared.set(sig, framed);
     }
-    batch.push([sink, framed]);
+    sink.writeFramed(framed);
   }
-  dirty.clear();
-  writeSlices(batch, 0);
-}
-
-function writeSlices(batch: [ChunkSink, Buffer][], from: number): void {
-  const end = Math.min(batch.length, from + flushSliceSize);
-  for (let i = from; i < end; i++) batch[i][0].writeFramed(batch[i][1]);
-  if (end < batch.length) {
-    setImmediate(writeSlices, batch, end);
+  if (end < sinks.length) {
+    setImmediate(writeSlices, sinks, end);
     return;
   }
   scheduled = false;
