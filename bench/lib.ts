@@ -28,9 +28,8 @@ export interface ServerProc {
  * readiness, with the Node.js flags of bin/tskube.mjs's shebang (as an
  * installed `tskube` runs) followed by any in BENCH_NODE_FLAGS (which thus
  * override them). `extraArgs` are appended to the server's flags. BENCH_SEMI
- * overrides the shebang's --max-semi-space-size in MB; the flag also caps
- * the component worker threads, whose resourceLimits.maxYoungGenerationSizeMb
- * it overrides.
+ * overrides the shebang's --max-semi-space-size in MB (the apiserver's young
+ * generation; the scheduler and controller-manager threads set their own).
  */
 export function startServer(dataDir?: string, keep = false, extraArgs: string[] = []): Promise<ServerProc> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "tskube-bench-"));
