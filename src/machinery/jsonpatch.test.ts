@@ -1,6 +1,6 @@
-import { test } from "node:test";
+import { describe, it, test } from "node:test";
 import assert from "node:assert/strict";
-import { applyJsonPatch, formatPointer, jsonEqual, maxJsonPatchOperations } from "./jsonpatch.ts";
+import { applyJsonPatch, formatPointer, jsonClone, jsonEqual, maxJsonPatchOperations } from "./jsonpatch.ts";
 import { StatusError } from "./errors.ts";
 
 function failure(doc: unknown, patch: unknown): StatusError {
@@ -90,4 +90,27 @@ test("jsonEqual ignores key order", () => {
   assert.equal(jsonEqual({ a: 1, b: [1, { c: 2 }] }, { b: [1, { c: 2 }], a: 1 }), true);
   assert.equal(jsonEqual({ a: 1 }, { a: 1, b: undefined }), false);
   assert.equal(jsonEqual([1, 2], [2, 1]), false);
+});
+
+describe("jsonClone", () => {
+  it("copies JSON values deeply", () => {
+    const doc = { a: [1, { b: "x" }, null], c: { d: true, e: 1.5 }, u: undefined };
+    const copy = jsonClone(doc);
+    assert.deepEqual(copy, doc);
+    assert.ok(Object.hasOwn(copy, "u"));
+    copy.a.push(2);
+    (copy.a[1] as { b: string }).b = "y";
+    copy.c.d = false;
+    assert.deepEqual(doc, { a: [1, { b: "x" }, null], c: { d: true, e: 1.5 }, u: undefined });
+    assert.equal(jsonClone("s"), "s");
+    assert.equal(jsonClone(null), null);
+  });
+  it("keeps a __proto__ member as data, like JSON.parse", () => {
+    const doc = JSON.parse('{"__proto__": {"polluted": true}, "k": 1}') as Record<string, unknown>;
+    const copy = jsonClone(doc);
+    assert.deepEqual(Object.keys(copy), ["__proto__", "k"]);
+    assert.equal(Object.getPrototypeOf(copy), Object.prototype);
+    assert.equal((copy as { polluted?: boolean }).polluted, undefined);
+    assert.deepEqual(JSON.stringify(copy), JSON.stringify(doc));
+  });
 });

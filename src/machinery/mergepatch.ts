@@ -14,7 +14,7 @@ type JsonObject = Record<string, unknown>;
 
 const isObject = (v: unknown): v is JsonObject => typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** A copy of `v` with null members of nested objects removed (as a merge into nothing). */
+/** A deep copy of `v` with null members of nested objects removed (as a merge into nothing). */
 function pruneNulls(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(pruneNulls);
   if (!isObject(v)) return v;
@@ -28,7 +28,7 @@ function mergeInto(target: unknown, patch: unknown): unknown {
   const out: JsonObject = isObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = isObject(v) ? mergeInto(out[k], v) : pruneNulls(jsonClone(v));
+    else out[k] = isObject(v) ? mergeInto(out[k], v) : pruneNulls(v);
   }
   return out;
 }
@@ -38,7 +38,7 @@ function mergeInto(target: unknown, patch: unknown): unknown {
  * argument is mutated. An array patch replaces the whole document.
  */
 export function applyMergePatch(doc: unknown, patch: unknown): unknown {
-  if (Array.isArray(patch)) return pruneNulls(jsonClone(patch));
+  if (Array.isArray(patch)) return pruneNulls(patch);
   if (!isObject(patch)) throw badRequest("Invalid JSON Patch");
   return mergeInto(jsonClone(doc), patch);
 }
