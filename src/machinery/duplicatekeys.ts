@@ -6,9 +6,16 @@
  * Call it only on text JSON.parse accepted: it does not validate.
  */
 
+/**
+ * One open object or array. Paths are not built while scanning (every request
+ * body is scanned): a frame knows its parent and the segment naming it there,
+ * and a path is formatted only for a duplicate.
+ */
 interface Frame {
   keys: Set<string> | undefined;
-  path: string;
+  parent: Frame | undefined;
+  /** This frame's member name (in an object) or index (in an array) within its parent; undefined at the top. */
+  seg: string | number | undefined;
   index: number;
   isArray: boolean;
 }
@@ -22,25 +29,33 @@ function skipString(text: string, i: number): number {
   return text.length;
 }
 
+function framePath(f: Frame | undefined): string {
+  if (!f || f.seg === undefined) return "";
+  const parent = framePath(f.parent);
+  if (typeof f.seg === "number") return `${parent}[${f.seg}]`;
+  return parent ? `${parent}.${f.seg}` : f.seg;
+}
+
 function childPath(f: Frame, key: string): string {
-  return f.path ? `${f.path}.${key}` : key;
+  const p = framePath(f);
+  return p ? `${p}.${key}` : key;
 }
 
 /** Dotted paths (`a.b[0].c`) of keys that occur more than once in the same object. */
 export function findDuplicateKeys(text: string): string[] {
   const out: string[] = [];
   const stack: Frame[] = [];
-  let pendingPath = "";
+  let pendingSeg: string | number | undefined;
   let expectKey = false;
   for (let i = 0; i < text.length; ) {
     const c = text.charCodeAt(i);
     if (c === 123 /* { */) {
-      stack.push({ keys: undefined, path: pendingPath, index: 0, isArray: false });
+      stack.push({ keys: undefined, parent: stack[stack.length - 1], seg: pendingSeg, index: 0, isArray: false });
       expectKey = true;
       i++;
     } else if (c === 91 /* [ */) {
-      stack.push({ keys: undefined, path: pendingPath, index: 0, isArray: true });
-      pendingPath = `${pendingPath}[0]`;
+      stack.push({ keys: undefined, parent: stack[stack.length - 1], seg: pendingSeg, index: 0, isArray: true });
+      pendingSeg = 0;
       expectKey = false;
       i++;
     } else if (c === 125 /* } */ || c === 93 /* ] */) {
@@ -48,10 +63,8 @@ export function findDuplicateKeys(text: string): string[] {
       i++;
     } else if (c === 44 /* , */) {
       const top = stack[stack.length - 1];
-      if (top?.isArray) {
-        top.index++;
-        pendingPath = `${top.path}[${top.index}]`;
-      } else expectKey = true;
+      if (top?.isArray) pendingSeg = ++top.index;
+      else expectKey = true;
       i++;
     } else if (c === 34 /* " */) {
       const end = skipString(text, i);
@@ -62,7 +75,7 @@ export function findDuplicateKeys(text: string): string[] {
         top.keys ??= new Set();
         if (top.keys.has(key)) out.push(childPath(top, key));
         else top.keys.add(key);
-        pendingPath = childPath(top, key);
+        pendingSeg = key;
         expectKey = false;
       }
       i = end;
