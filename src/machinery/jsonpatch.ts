@@ -39,8 +39,10 @@ export function jsonEqual(a: Json, b: Json): boolean {
 /**
  * A deep copy of a JSON value (objects, arrays, strings, numbers, booleans,
  * null; `undefined` members are kept). A plain recursive copy: about 7x
- * faster than structuredClone on API objects, and patches clone whole objects
- * on every PATCH. A `__proto__` key stays an own member, as JSON.parse makes it.
+ * faster than structuredClone on API objects, which patches and updates copy
+ * on every request. A `__proto__` key stays an own member, as JSON.parse
+ * makes it; anything that is not a plain object (a Date, say) goes through
+ * structuredClone.
  */
 export function jsonClone<T>(v: T): T {
   return cloneJson(v) as T;
@@ -49,6 +51,8 @@ export function jsonClone<T>(v: T): T {
 function cloneJson(v: unknown): unknown {
   if (typeof v !== "object" || v === null) return v;
   if (Array.isArray(v)) return v.map(cloneJson);
+  const proto: unknown = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
   const src = v as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(src)) {

@@ -8,6 +8,7 @@ import { groupVersion, type ResourceInfo } from "../../api/resources.ts";
 import type { KObject } from "../../api/types.ts";
 import { convertFromStorage, convertToStorage } from "../../api/conversion/index.ts";
 import { rfc3339 } from "../../machinery/time.ts";
+import { jsonClone } from "../../machinery/jsonpatch.ts";
 
 /** Storage key of one object: /registry/<bucket>/<namespace>/<name> or /registry/<bucket>/<name>. */
 export function objectKey(info: ResourceInfo, namespace: string, name: string): string {
@@ -80,40 +81,22 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
     for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], bb[i])) return false;
     return true;
   }
-  const ak = Object.keys(a as object).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
-  const bk = Object.keys(b as object).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
-  if (ak.length !== bk.length) return false;
-  for (const k of ak) if (!jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  return true;
+  // Members whose value is undefined count as absent. No arrays are built:
+  // updates compare whole objects, and this runs on every one.
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  let defined = 0;
+  for (const k in ao) {
+    if (!Object.hasOwn(ao, k) || ao[k] === undefined) continue;
+    defined++;
+    if (!Object.hasOwn(bo, k) || !jsonEqual(ao[k], bo[k])) return false;
+  }
+  for (const k in bo) if (Object.hasOwn(bo, k) && bo[k] !== undefined) defined--;
+  return defined === 0;
 }
 
-/**
- * Deep copy of a JSON value (objects decoded from JSON: plain objects,
- * arrays, primitives); anything else is copied with structuredClone. A
- * plain recursive copy is several times cheaper than structuredClone on
- * the update and binding paths.
- */
-export function clone<T>(v: T): T {
-  return copyJson(v) as T;
-}
-
-function copyJson(v: unknown): unknown {
-  if (typeof v !== "object" || v === null) return v;
-  if (Array.isArray(v)) {
-    const out = new Array(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = copyJson(v[i]);
-    return out;
-  }
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
-  const out: Record<string, unknown> = {};
-  for (const k in v as Record<string, unknown>) {
-    const c = copyJson((v as Record<string, unknown>)[k]);
-    if (k === "__proto__") Object.defineProperty(out, k, { value: c, enumerable: true, writable: true, configurable: true });
-    else out[k] = c;
-  }
-  return out;
-}
+/** Deep copy of a JSON value (see jsonClone). */
+export const clone: <T>(v: T) => T = jsonClone;
 
 /** Everything but metadata and status: what a generation bump is about. */
 export function specPart(obj: KObject): Record<string, unknown> {
