@@ -53,3 +53,14 @@ test("invalid quantities throw upstream's message", () => {
   assert.equal(tryParseQuantity("x"), undefined);
   assert.equal(tryParseQuantity({}), undefined);
 });
+
+test("repeated parses give the same (shared, immutable) quantity; invalid input throws every time", () => {
+  const a = parseQuantity("1500m");
+  assert.equal(parseQuantity("1500m"), a);
+  assert.equal(a.toString(), "1500m");
+  assert.equal(parseQuantity("1.5").toString(), "1500m");
+  assert.throws(() => parseQuantity("12x"));
+  assert.throws(() => parseQuantity("12x"));
+  for (let i = 1; i <= 5000; i++) assert.equal(parseQuantity(`${i}Ki`).value(), i * 1024, "past the cache bound too");
+  assert.equal(parseQuantity("1500m").toString(), "1500m");
+});

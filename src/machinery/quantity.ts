@@ -152,11 +152,31 @@ export class Quantity {
 }
 
 /**
+ * Quantities parsed from strings, by string: a cluster uses few distinct ones
+ * ("100m", "128Mi", node capacities) and parses them on every pod write
+ * (defaulting, validation, quota). Quantity is immutable, so results are
+ * shared. Bounded: cleared when full.
+ */
+const parsed = new Map<string, Quantity>();
+const parsedLimit = 4096;
+
+/**
  * Parses a quantity from its string (or JSON number) form. Throws an Error
  * carrying upstream's message (`errFormatWrong`, `errSuffix`, `errNumeric`)
  * when the input is not a quantity. Values finer than 1n are rounded up.
  */
 export function parseQuantity(input: string | number): Quantity {
+  if (typeof input !== "string") return parseUncached(input);
+  let q = parsed.get(input);
+  if (q === undefined) {
+    q = parseUncached(input);
+    if (parsed.size >= parsedLimit) parsed.clear();
+    parsed.set(input, q);
+  }
+  return q;
+}
+
+function parseUncached(input: string | number): Quantity {
   let s: string;
   if (typeof input === "number") {
     if (!Number.isFinite(input)) throw new Error(errFormatWrong);
