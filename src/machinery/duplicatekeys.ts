@@ -6,6 +6,8 @@
  * Call it only on text JSON.parse accepted: it does not validate.
  */
 
+import { childPath, indexPath } from "./validation.ts";
+
 /**
  * One open object or array. Paths are not built while scanning (every request
  * body is scanned): a frame knows its parent and the segment naming it there,
@@ -32,13 +34,7 @@ function skipString(text: string, i: number): number {
 function framePath(f: Frame | undefined): string {
   if (!f || f.seg === undefined) return "";
   const parent = framePath(f.parent);
-  if (typeof f.seg === "number") return `${parent}[${f.seg}]`;
-  return parent ? `${parent}.${f.seg}` : f.seg;
-}
-
-function childPath(f: Frame, key: string): string {
-  const p = framePath(f);
-  return p ? `${p}.${key}` : key;
+  return typeof f.seg === "number" ? indexPath(parent, f.seg) : childPath(parent, f.seg);
 }
 
 /** Dotted paths (`a.b[0].c`) of keys that occur more than once in the same object. */
@@ -73,7 +69,7 @@ export function findDuplicateKeys(text: string): string[] {
         const raw = text.slice(i + 1, end - 1);
         const key = raw.includes("\\") ? (JSON.parse(text.slice(i, end)) as string) : raw;
         top.keys ??= new Set();
-        if (top.keys.has(key)) out.push(childPath(top, key));
+        if (top.keys.has(key)) out.push(childPath(framePath(top), key));
         else top.keys.add(key);
         pendingSeg = key;
         expectKey = false;

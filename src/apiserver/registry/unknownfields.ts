@@ -4,6 +4,7 @@
  * have (as upstream's decoder drops them) and reports their paths.
  */
 import { fieldType } from "../../api/patchmeta.ts";
+import { childPath, indexPath, keyPath } from "../../machinery/validation.ts";
 
 const scalarTypes = new Set(["string", "number", "boolean", "Date", "IntOrString", "object", "any"]);
 
@@ -18,7 +19,7 @@ const elementTypes = new Map<string, ElementType>();
 function elementType(t: string): ElementType {
   let e = elementTypes.get(t);
   if (e) return e;
-  const m = /^\{ \[key: string\]: (.+); \}$/.exec(t);
+  const m = t.startsWith("Array<") ? null : /^\{ \[key: string\]: (.+); \}$/.exec(t);
   if (t.startsWith("Array<") && t.endsWith(">")) e = { kind: "array", inner: t.slice(6, -1) };
   else if (m) e = { kind: "map", inner: m[1] };
   else if (scalarTypes.has(t) || /^[a-z]/.test(t)) e = { kind: "scalar", inner: t };
@@ -33,11 +34,7 @@ type Segment = string | number | { mapKey: string };
 /** The dotted path of `segs`, e.g. `spec.containers[0].imagee` or `data[k]`. */
 function formatPath(segs: Segment[]): string {
   let p = "";
-  for (const s of segs) {
-    if (typeof s === "number") p += `[${s}]`;
-    else if (typeof s === "object") p += `[${s.mapKey}]`;
-    else p += p ? `.${s}` : s;
-  }
+  for (const s of segs) p = typeof s === "number" ? indexPath(p, s) : typeof s === "object" ? keyPath(p, s.mapKey) : childPath(p, s);
   return p;
 }
 
