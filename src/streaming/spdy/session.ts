@@ -194,7 +194,10 @@ export class SpdySession extends EventEmitter {
     socket.on("data", (chunk: Buffer) => this.onBytes(chunk));
     socket.on("end", () => this.enqueue(() => this.teardown()));
     socket.on("close", () => this.enqueue(() => this.teardown()));
-    socket.on("error", () => this.teardown());
+    // Like end and close, an error (say ECONNRESET from a peer that closed
+    // with unread data) tears down only after the frames already received:
+    // they may still hold a command's last output.
+    socket.on("error", () => this.enqueue(() => this.teardown()));
     socket.on("drain", () => {
       for (const w of this.drainWaiters.splice(0)) w();
     });

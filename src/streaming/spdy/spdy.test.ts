@@ -168,3 +168,23 @@ test("session: connection close ends open streams without losing buffered data",
   assert.equal(data.toString(), "last words");
   client.close();
 });
+
+test("session: data received just before a connection error still reaches its stream", async () => {
+  const [a, b] = duplexPair();
+  b.on("error", () => undefined);
+  const client = new SpdySession(a, { isServer: false });
+  const st = client.openStream({ streamtype: "stdout" });
+  const body = Buffer.alloc(40_000, "x");
+  const received = new Promise<Buffer>((resolve) => {
+    const chunks: Buffer[] = [];
+    st.on("data", (c: Buffer) => chunks.push(c));
+    st.on("end", () => resolve(Buffer.concat(chunks)));
+    st.on("close", () => resolve(Buffer.concat(chunks)));
+  });
+  // The last frames and a reset of the connection arrive together (a peer
+  // that closes with unread data): the error is emitted before the frames'
+  // turn in the session's ordered frame handling.
+  a.push(Buffer.concat([encodeFrame({ type: "data", streamId: st.id, flags: 0, data: body.subarray(0, 20_000) }), encodeFrame({ type: "data", streamId: st.id, flags: 1, data: body.subarray(20_000) })]));
+  a.destroy(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }));
+  assert.equal((await received).length, body.length);
+});
