@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { Agent, request } from "node:https";
 import { startTestCluster, type TestCluster } from "../client/testserver.ts";
 import type { ApiServer } from "./server.ts";
+import { groupCount } from "./watchgroups.ts";
 
 interface Reply {
   status: number;
@@ -183,6 +184,35 @@ describe("apiserver over HTTPS", () => {
     const timed = await watch(`/api/v1/namespaces/w/configmaps?watch=1&resourceVersion=${rv}&timeoutSeconds=1`, () => false);
     assert.deepEqual(timed, []);
     assert.ok(Date.now() - t0 < 4000, "the server ends the watch after timeoutSeconds");
+  });
+
+  it("serves watchers of one collection from one shared stream, each from its own starting point", async () => {
+    await call("POST", "/api/v1/namespaces", { metadata: { name: "g" } });
+    const path = "/api/v1/namespaces/g/configmaps";
+    const rv0 = JSON.parse((await call("GET", path)).body).metadata.resourceVersion;
+    const x = JSON.parse((await call("POST", path, { metadata: { name: "x" } })).body);
+    const names = (evs: { type: string; object: Record<string, any> }[]): string[] => evs.map((e) => `${e.type}:${e.object.metadata.name}`);
+    const groupsBefore = groupCount(api.registry.cache);
+    const rest = async (): Promise<void> => {
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(groupCount(api.registry.cache), groupsBefore + 1, "the three watchers share one group");
+      await call("PATCH", `${path}/x`, { data: { a: "1" } }, { "Content-Type": "application/merge-patch+json" });
+      await call("POST", path, { metadata: { name: "y" } });
+      await call("DELETE", `${path}/x`);
+    };
+    const done = (evs: { type: string }[]): boolean => evs.some((e) => e.type === "DELETED");
+    const [fromStart, fromX, initial] = await Promise.all([
+      watch(`${path}?watch=1&resourceVersion=${rv0}`, done),
+      watch(`${path}?watch=1&resourceVersion=${x.metadata.resourceVersion}&allowWatchBookmarks=true`, done),
+      watch(`${path}?watch=1`, done, rest),
+    ]);
+    assert.deepEqual(names(fromStart), ["ADDED:x", "MODIFIED:x", "ADDED:y", "DELETED:x"]);
+    assert.deepEqual(names(fromX), ["MODIFIED:x", "ADDED:y", "DELETED:x"]);
+    assert.deepEqual(names(initial), ["ADDED:x", "MODIFIED:x", "ADDED:y", "DELETED:x"]);
+    const rvs = fromStart.map((e) => Number(e.object.metadata.resourceVersion));
+    assert.deepEqual([...rvs].sort((a, b) => a - b), rvs, "in revision order");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(groupCount(api.registry.cache), groupsBefore, "the group is gone with its last watcher");
   });
 
   it("answers a watch from a revision outside the cache window with 410 Expired", async () => {

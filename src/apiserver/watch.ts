@@ -17,7 +17,8 @@ import { buildMatcher, waitForCache } from "./registry/read.ts";
 import type { Registry } from "./registry/registry.ts";
 import { partialMetadata, toTable, type IncludeObject } from "./table.ts";
 import { TooOldError, type CacheEvent } from "./watchcache.ts";
-import { discard, enqueue, type ChunkSink } from "./watchwriter.ts";
+import { joinGroup, type GroupMembership } from "./watchgroups.ts";
+import { Outlet, type ChunkSink } from "./watchwriter.ts";
 
 export interface WatchParams {
   namespace: string;
@@ -56,6 +57,27 @@ function checkParams(p: WatchParams): void {
   } else if (p.resourceVersionMatch) {
     throw badRequest("resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided");
   }
+}
+
+/**
+ * The JSON watch line of `ev` (its object, of `type`) in `info`'s version,
+ * memoised on the event so that every watcher of that version shares the
+ * bytes. `memoKeys` maps each event type to a key naming the version.
+ */
+function sharedJsonLine(info: ResourceInfo, memoKeys: Record<string, string>, type: string, ev: CacheEvent): Buffer {
+  const memoKey = memoKeys[type];
+  ev.memo ??= new Map();
+  let b = ev.memo.get(memoKey) as Buffer | undefined;
+  if (b === undefined) {
+    b = Buffer.from(`{"type":"${type}","object":${JSON.stringify(toRequestVersion(info, ev.obj))}}\n`);
+    ev.memo.set(memoKey, b);
+  }
+  return b;
+}
+
+/** The line encoder of a watch group (it holds nothing of the watch that created the group). */
+function groupLine(info: ResourceInfo, memoKeys: Record<string, string>): (ev: CacheEvent) => Buffer {
+  return (ev) => sharedJsonLine(info, memoKeys, ev.type, ev);
 }
 
 /**
@@ -98,14 +120,7 @@ export async function serveWatch(
   const memoKeys: Record<string, string> = { ADDED: `${gv}:ADDED`, MODIFIED: `${gv}:MODIFIED`, DELETED: `${gv}:DELETED` };
   const eventLine = (type: string, ev: CacheEvent, obj: KObject): Buffer | string => {
     if (rep.kind !== "json" || obj !== ev.obj) return line(type, encodeObject(obj));
-    const memoKey = memoKeys[type];
-    ev.memo ??= new Map();
-    let b = ev.memo.get(memoKey) as Buffer | undefined;
-    if (b === undefined) {
-      b = Buffer.from(line(type, encodeObject(obj)));
-      ev.memo.set(memoKey, b);
-    }
-    return b;
+    return sharedJsonLine(info, memoKeys, type, ev);
   };
   const bookmark = (rev: number, initialEnd: boolean): string => {
     const meta: Record<string, unknown> = { resourceVersion: String(rev) };
@@ -115,6 +130,7 @@ export async function serveWatch(
 
   let closed = false;
   let unregister: (() => void) | undefined;
+  let membership: GroupMembership | undefined;
   let bookmarkTimer: NodeJS.Timeout | undefined;
   let timeoutTimer: NodeJS.Timeout | undefined;
   let lastRev = 0;
@@ -122,10 +138,11 @@ export async function serveWatch(
     if (closed) return;
     closed = true;
     unregister?.();
+    membership?.leave();
     clearInterval(bookmarkTimer);
     clearTimeout(timeoutTimer);
     stopSignal.removeEventListener("abort", close);
-    discard(sink);
+    outlet?.close();
     res.end();
   };
   // The response is chunk-encoded and its headers are flushed before any
@@ -139,8 +156,9 @@ export async function serveWatch(
       if (sock.writableLength > maxBufferedBytes) close();
     },
   };
+  let outlet: Outlet | undefined;
   const write = (s: Buffer | string): void => {
-    if (!closed) enqueue(sink, s);
+    if (!closed) outlet?.push(s);
   };
 
   res.writeHead(200, {
@@ -161,6 +179,35 @@ export async function serveWatch(
   } else {
     fromRev = Number(rv);
   }
+  const startTimers = (): void => {
+    if (p.allowWatchBookmarks) bookmarkTimer = setInterval(() => write(bookmark(Math.max(lastRev, reg.cache.revision), false)), bookmarkIntervalMs);
+    const timeout = p.timeoutSeconds !== undefined && p.timeoutSeconds > 0 ? p.timeoutSeconds : 1800 + Math.floor(Math.random() * 1800);
+    timeoutTimer = setTimeout(close, timeout * 1000);
+    stopSignal.addEventListener("abort", close);
+    req.on("close", close);
+    res.on("close", close);
+  };
+  const sharedLine = groupLine(info, memoKeys);
+  // Watchers that would all receive the same bytes share one broadcast.
+  if (rep.kind === "json" && !selector && !exactKey) {
+    let replay: CacheEvent[];
+    try {
+      replay = reg.cache.eventsSince(info.storage, prefix, fromRev);
+    } catch (err) {
+      if (err instanceof TooOldError) {
+        res.end(line("ERROR", new StatusError("Expired", `too old resource version: ${rv} (${reg.cache.revision})`).toStatus()));
+        return;
+      }
+      throw err;
+    }
+    membership = joinGroup(reg.cache, info.storage, prefix, `${gv}|${info.kind}|${prefix}`, (ev) => sharedLine(ev), close);
+    outlet = new Outlet(sink, membership.broadcast);
+    if (pending) write(pending);
+    for (const ev of replay) write(sharedLine(ev));
+    startTimers();
+    return;
+  }
+  outlet = new Outlet(sink);
   try {
     unregister = reg.cache.watch(info.storage, prefix, fromRev, {
       onEvents: (events) => {
@@ -182,17 +229,11 @@ export async function serveWatch(
     });
   } catch (err) {
     if (err instanceof TooOldError) {
-      const status = new StatusError("Expired", `too old resource version: ${rv} (${reg.cache.revision})`).toStatus();
-      res.end(line("ERROR", status));
+      res.end(line("ERROR", new StatusError("Expired", `too old resource version: ${rv} (${reg.cache.revision})`).toStatus()));
       return;
     }
     throw err;
   }
   if (pending) write(pending);
-  if (p.allowWatchBookmarks) bookmarkTimer = setInterval(() => write(bookmark(Math.max(lastRev, reg.cache.revision), false)), bookmarkIntervalMs);
-  const timeout = p.timeoutSeconds !== undefined && p.timeoutSeconds > 0 ? p.timeoutSeconds : 1800 + Math.floor(Math.random() * 1800);
-  timeoutTimer = setTimeout(close, timeout * 1000);
-  stopSignal.addEventListener("abort", close);
-  req.on("close", close);
-  res.on("close", close);
+  startTimers();
 }

@@ -251,14 +251,33 @@ export class WatchCache {
   }
 
   /**
+   * The cached events after `fromRev` for keys under `prefix` in `bucket`.
+   * Throws TooOldError when the window no longer reaches back to `fromRev`.
+   */
+  eventsSince(bucket: string, prefix: string, fromRev: number): CacheEvent[] {
+    const b = this.bucket(bucket);
+    if (fromRev < b.completeAfter) throw new TooOldError(fromRev, b.completeAfter);
+    // Events are in revision order: start at the first one after fromRev.
+    let lo = 0;
+    let hi = b.events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (b.events[mid].rev <= fromRev) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: CacheEvent[] = [];
+    for (let i = lo; i < b.events.length; i++) if (b.events[i].key.startsWith(prefix)) out.push(b.events[i]);
+    return out;
+  }
+
+  /**
    * Registers a watcher for keys under `prefix` in `bucket`, first replaying
    * every cached event after `fromRev`. Throws TooOldError when the window no
    * longer reaches back to `fromRev`.
    */
   watch(bucket: string, prefix: string, fromRev: number, watcher: CacheWatcher): () => void {
+    const replay = this.eventsSince(bucket, prefix, fromRev);
     const b = this.bucket(bucket);
-    if (fromRev < b.completeAfter) throw new TooOldError(fromRev, b.completeAfter);
-    const replay = b.events.filter((e) => e.rev > fromRev && e.key.startsWith(prefix));
     const reg: Registration = { prefix, watcher };
     b.watchers.add(reg);
     if (replay.length) watcher.onEvents(replay);

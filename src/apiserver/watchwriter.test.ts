@@ -1,16 +1,22 @@
 /**
  * Tests for the coalescing watch writer: HTTP chunk framing, coalescing of
- * queued lines into one write, one shared buffer for identical queues, and
- * events that arrive during a flush reaching the streams it has not written.
+ * queued lines into one write, broadcasts (one framed buffer for members at
+ * the same position, late joiners, private lines kept in order with the
+ * shared ones, trimming), the flush interval growing with the cost of a
+ * flush, and events that arrive during a flush reaching the outlets it has
+ * not written.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { enqueue, flushSliceSize, frameChunk, type ChunkSink } from "./watchwriter.ts";
+import { Broadcast, flushIntervalMs, flushSliceSize, frameChunk, Outlet, type ChunkSink } from "./watchwriter.ts";
 
-function sink(): ChunkSink & { writes: Buffer[] } {
+function sink(): ChunkSink & { writes: Buffer[]; text: () => string } {
   const writes: Buffer[] = [];
-  return { writes, writeFramed: (b) => writes.push(b) };
+  return { writes, writeFramed: (b) => writes.push(b), text: () => writes.map((b) => b.toString()).join("") };
 }
+
+const settle = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const framed = (...lines: (Buffer | string)[]): string => frameChunk(lines).toString();
 
 describe("watch writer", () => {
   it("frames lines as one HTTP/1.1 chunk", () => {
@@ -18,44 +24,140 @@ describe("watch writer", () => {
     assert.equal(frameChunk([Buffer.alloc(26, "x")]).toString(), `1a\r\n${"x".repeat(26)}\r\n`);
   });
 
-  it("coalesces queued lines and shares the framed buffer between identical queues", async () => {
-    const a = sink();
-    const b = sink();
-    const c = sink();
-    const ev1 = Buffer.from('{"type":"ADDED"}\n');
-    const ev2 = Buffer.from('{"type":"MODIFIED"}\n');
-    for (const s of [a, b]) {
-      enqueue(s, ev1);
-      enqueue(s, ev2);
-    }
-    enqueue(c, ev1);
-    enqueue(c, "private line\n");
-    await new Promise((r) => setTimeout(r, 50));
-    assert.equal(a.writes.length, 1, "two events, one write");
-    assert.equal(a.writes[0], b.writes[0], "identical queues share one buffer");
-    assert.equal(a.writes[0].toString(), `${(ev1.length + ev2.length).toString(16)}\r\n${ev1}${ev2}\r\n`);
-    assert.notEqual(c.writes[0], a.writes[0]);
-    assert.match(c.writes[0].toString(), /private line/);
+  it("coalesces an outlet's queued lines into one write", async () => {
+    const s = sink();
+    const o = new Outlet(s);
+    o.push('{"type":"ADDED"}\n');
+    o.push(Buffer.from('{"type":"MODIFIED"}\n'));
+    await settle();
+    assert.equal(s.writes.length, 1, "two events, one write");
+    assert.equal(s.text(), framed('{"type":"ADDED"}\n', '{"type":"MODIFIED"}\n'));
+    o.close();
+    o.push("after close\n");
+    await settle();
+    assert.equal(s.writes.length, 1, "a closed outlet writes nothing");
   });
 
-  it("writes an event that arrives during a flush to the streams not yet written in it", async () => {
+  it("shares one framed buffer between the members of a broadcast", async () => {
+    const b = new Broadcast();
+    const sinks = [sink(), sink(), sink()];
+    const outlets = sinks.map((s) => new Outlet(s, b));
     const ev1 = Buffer.from('{"type":"ADDED","n":1}\n');
     const ev2 = Buffer.from('{"type":"ADDED","n":2}\n');
-    const sinks = Array.from({ length: flushSliceSize + 2 }, () => sink());
-    let sent = false;
-    const first = sinks[0];
-    first.writeFramed = (b) => {
-      first.writes.push(b);
-      if (sent) return;
-      sent = true;
-      for (const s of sinks) enqueue(s, ev2);
+    b.append(ev1);
+    b.append(ev2);
+    await settle();
+    for (const s of sinks) assert.equal(s.writes.length, 1);
+    assert.equal(sinks[0].writes[0], sinks[1].writes[0], "members at the same position share the buffer");
+    assert.equal(sinks[0].writes[0], sinks[2].writes[0]);
+    assert.equal(sinks[0].text(), framed(ev1, ev2));
+    for (const o of outlets) o.close();
+  });
+
+  it("gives a late member only the lines appended after it joined", async () => {
+    const b = new Broadcast();
+    const early = sink();
+    const e = new Outlet(early, b);
+    b.append(Buffer.from("one\n"));
+    const late = sink();
+    const l = new Outlet(late, b);
+    b.append(Buffer.from("two\n"));
+    await settle();
+    assert.equal(early.text(), framed("one\n", "two\n"));
+    assert.equal(late.text(), framed("two\n"));
+    e.close();
+    l.close();
+  });
+
+  it("writes a member's private lines after the shared lines appended before them", async () => {
+    const b = new Broadcast();
+    const s = sink();
+    const other = sink();
+    const o = new Outlet(s, b);
+    const p = new Outlet(other, b);
+    b.append(Buffer.from("ev1\n"));
+    o.push("bookmark-after-ev1\n");
+    b.append(Buffer.from("ev2\n"));
+    b.append(Buffer.from("ev3\n"));
+    o.push("bookmark-after-ev3\n");
+    await settle();
+    assert.equal(s.text(), framed("ev1\n", "bookmark-after-ev1\n", "ev2\n", "ev3\n", "bookmark-after-ev3\n"));
+    assert.equal(other.text(), framed("ev1\n", "ev2\n", "ev3\n"), "private lines stay private");
+    o.push("initial\n");
+    b.append(Buffer.from("ev4\n"));
+    await settle();
+    assert.equal(s.writes.at(-1)!.toString(), framed("initial\n", "ev4\n"));
+    o.close();
+    p.close();
+  });
+
+  it("drops shared lines once every member has been written them", async () => {
+    const b = new Broadcast();
+    const a = new Outlet(sink(), b);
+    b.append(Buffer.from("x\n"));
+    await settle();
+    assert.equal(b.range(0, b.end).length, 0, "written to every member: dropped");
+    const c = new Outlet(sink(), b);
+    b.append(Buffer.from("y\n"));
+    assert.equal(b.range(b.end - 1, b.end).length, 1, "kept until written");
+    await settle();
+    assert.equal(b.range(0, b.end).length, 0);
+    a.close();
+    c.close();
+    assert.equal(b.members.size, 0);
+    b.append(Buffer.from("z\n"));
+    assert.equal(b.range(0, b.end).length, 0, "nothing is kept without members");
+  });
+
+  it("waits longer between flushes when a flush spends long writing", async () => {
+    const b = new Broadcast();
+    const busy = (ms: number): void => {
+      const end = performance.now() + ms;
+      while (performance.now() < end);
     };
-    for (const s of sinks) enqueue(s, ev1);
-    await new Promise((r) => setTimeout(r, 80));
-    const late = sinks[flushSliceSize + 1];
-    assert.equal(late.writes.length, 1, "a stream in a later slice gets both events in one write");
-    assert.equal(late.writes[0].toString(), `${(ev1.length + ev2.length).toString(16)}\r\n${ev1}${ev2}\r\n`);
-    assert.deepEqual(first.writes.map((b) => b.toString()), [`${ev1.length.toString(16)}\r\n${ev1}\r\n`, `${ev2.length.toString(16)}\r\n${ev2}\r\n`], "an already written stream gets the new event in the next flush");
-    assert.equal(sinks[1].writes.length, 1, "so does a stream written after the event arrived in the same slice");
+    const times: number[] = [];
+    const sinks = Array.from({ length: 20 }, (_, i) => ({
+      writeFramed: () => {
+        if (i === 0) times.push(performance.now());
+        busy(2);
+        if (i === 19 && times.length === 1) b.append(Buffer.from("two\n"));
+      },
+    }));
+    const outlets = sinks.map((s) => new Outlet(s, b));
+    b.append(Buffer.from("one\n"));
+    await settle(400);
+    assert.equal(times.length, 2);
+    assert.ok(times[1] - times[0] >= 70, `a 40 ms flush is followed by an 80 ms pause, not ${flushIntervalMs} ms (got ${(times[1] - times[0]).toFixed(0)} ms)`);
+    for (const o of outlets) o.close();
+  });
+
+  it("writes an event that arrives during a flush to the outlets not yet written in it", async () => {
+    const ev1 = Buffer.from('{"type":"ADDED","n":1}\n');
+    const ev2 = Buffer.from('{"type":"ADDED","n":2}\n');
+    for (const shared of [false, true]) {
+      const b = shared ? new Broadcast() : undefined;
+      const sinks = Array.from({ length: flushSliceSize + 2 }, () => sink());
+      let sent = false;
+      const first = sinks[0];
+      const outlets = sinks.map((s) => new Outlet(s, b));
+      const send = (ev: Buffer): void => {
+        if (b) b.append(ev);
+        else for (const o of outlets) o.push(ev);
+      };
+      first.writeFramed = (buf) => {
+        first.writes.push(buf);
+        if (sent) return;
+        sent = true;
+        send(ev2);
+      };
+      send(ev1);
+      await settle(80);
+      const late = sinks[flushSliceSize + 1];
+      assert.equal(late.writes.length, 1, "an outlet in a later slice gets both events in one write");
+      assert.equal(late.text(), framed(ev1, ev2));
+      assert.deepEqual(first.writes.map((x) => x.toString()), [framed(ev1), framed(ev2)], "an already written outlet gets the new event in the next flush");
+      assert.equal(sinks[1].writes.length, 1, "so does an outlet written after the event arrived in the same slice");
+      for (const o of outlets) o.close();
+    }
   });
 });

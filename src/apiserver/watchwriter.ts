@@ -1,25 +1,42 @@
 /**
  * Coalescing writer for watch streams. Many watchers receive the same events;
  * writing each event to each socket separately costs one TLS record per event
- * per watcher. Writers queue their chunks and a shared flusher writes every
- * dirty stream at most once per `flushIntervalMs` (immediately when idle), so
- * under load several events share one write while an idle stream still sees
- * an event at once.
+ * per watcher. Each watch response has an `Outlet`; a shared flusher writes
+ * every outlet with something new at most once per flush interval
+ * (immediately when idle), so under load several events share one write
+ * while an idle stream still sees an event at once. The interval grows with
+ * the cost of the last flush (see `maxFlushIntervalMs`).
  *
- * A flush visits the streams dirty when it starts, at most `flushSliceSize`
- * per event-loop turn, so I/O callbacks (datastore commits, requests)
- * interleave with large fan-outs instead of waiting behind them. Each stream's
- * queue is taken when the stream is written, not when the flush starts: events
- * that arrive while a long flush is under way still reach the streams it has
- * not written yet, instead of waiting for the next flush. Streams of one slice
- * whose queues hold the same chunks (watchers of one collection without
- * selectors) share one HTTP-chunk-framed buffer.
+ * Watchers that receive identical bytes (same resource and version, same
+ * collection, no selector: typically informers) join one `Broadcast`: an
+ * event line is appended to it once, not queued once per watcher, and the
+ * outlets of a broadcast that are at the same position share one framed
+ * buffer. An outlet may also carry private lines (its initial events, replayed
+ * history, bookmarks); they are written in order with the broadcast's lines,
+ * after every line the broadcast had when they were pushed.
+ *
+ * A flush visits the outlets that have something new when it starts, at most
+ * `flushSliceSize` per event-loop turn, so I/O callbacks (datastore commits,
+ * requests) interleave with large fan-outs instead of waiting behind them.
+ * Each outlet takes what is new when it is written, not when the flush
+ * starts: events that arrive while a long flush is under way still reach the
+ * outlets it has not written yet.
  */
 
 /** Minimum time between two flushes of the shared flusher. */
 export const flushIntervalMs = 15;
 
-/** Streams written per event-loop turn during a flush. */
+/**
+ * Upper bound of the time between two flushes. Between the two bounds, the
+ * interval is `flushWorkFactor` times the time the last flush spent writing,
+ * so that flushing takes at most about 1/factor of the event loop however
+ * many watchers there are: with many watchers each write carries more events
+ * instead of the loop falling behind.
+ */
+export const maxFlushIntervalMs = 100;
+const flushWorkFactor = 2;
+
+/** Outlets written per event-loop turn during a flush. */
 export const flushSliceSize = 32;
 
 export interface ChunkSink {
@@ -32,23 +49,16 @@ export interface ChunkSink {
 
 type Chunk = Buffer | string;
 
-const dirty = new Map<ChunkSink, Chunk[]>();
-const ids = new WeakMap<Buffer, number>();
-let nextId = 1;
+/** Outlets with private chunks queued. */
+const dirtyOutlets = new Set<Outlet>();
+/** Broadcasts with lines that some member has not been written yet. */
+const dirtyBroadcasts = new Set<Broadcast>();
 let scheduled = false;
 let lastFlush = 0;
-
-/** Identity of a queue's content: shared Buffers get stable ids, strings are never shared. */
-function signature(chunks: Chunk[]): string {
-  let sig = "";
-  for (const c of chunks) {
-    if (typeof c === "string") return "";
-    let id = ids.get(c);
-    if (id === undefined) ids.set(c, (id = nextId++));
-    sig += `${id},`;
-  }
-  return sig;
-}
+/** Milliseconds the current flush has spent writing so far. */
+let passWork = 0;
+let interval = flushIntervalMs;
+let pass = 0;
 
 /** Frames `chunks` as one HTTP chunk. */
 export function frameChunk(chunks: Chunk[]): Buffer {
@@ -56,52 +66,172 @@ export function frameChunk(chunks: Chunk[]): Buffer {
   return Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from("\r\n")]);
 }
 
-function flushAll(): void {
-  lastFlush = performance.now();
-  writeSlices([...dirty.keys()], 0);
+/** A log of event lines shared by the outlets that joined it. */
+export class Broadcast {
+  /** Lines not yet written to every member; `lines[0]` has sequence number `base`. */
+  private lines: Buffer[] = [];
+  private base = 0;
+  readonly members = new Set<Outlet>();
+  /** The framed buffer of the last range written, reused by members at the same position. */
+  private framed: { from: number; to: number; buf: Buffer } | undefined;
+
+  /** Sequence number the next appended line gets. */
+  get end(): number {
+    return this.base + this.lines.length;
+  }
+
+  /** Appends `line` for every member. */
+  append(line: Buffer): void {
+    if (this.members.size === 0) {
+      this.base++;
+      return;
+    }
+    this.lines.push(line);
+    dirtyBroadcasts.add(this);
+    schedule();
+  }
+
+  /** Lines with sequence numbers in [from, to). */
+  range(from: number, to: number): Buffer[] {
+    return this.lines.slice(from - this.base, to - this.base);
+  }
+
+  /** The framed lines in [from, end), shared by members at the same position. */
+  framedFrom(from: number): Buffer {
+    const to = this.end;
+    if (this.framed && this.framed.from === from && this.framed.to === to) return this.framed.buf;
+    const buf = frameChunk(this.range(from, to));
+    this.framed = { from, to, buf };
+    return buf;
+  }
+
+  /** Drops the lines every member has been written. */
+  trim(): void {
+    let min = this.end;
+    for (const m of this.members) if (m.cursor < min) min = m.cursor;
+    if (min > this.base) {
+      this.lines.splice(0, min - this.base);
+      this.base = min;
+    }
+    if (this.lines.length === 0) this.framed = undefined;
+  }
 }
 
-function writeSlices(sinks: ChunkSink[], from: number): void {
-  const end = Math.min(sinks.length, from + flushSliceSize);
-  const shared = new Map<string, Buffer>();
-  for (let i = from; i < end; i++) {
-    const sink = sinks[i];
-    const chunks = dirty.get(sink);
-    if (!chunks) continue;
-    dirty.delete(sink);
-    const sig = signature(chunks);
-    let framed = sig ? shared.get(sig) : undefined;
-    if (!framed) {
-      framed = frameChunk(chunks);
-      if (sig) shared.set(sig, framed);
+/** One watch response's place in the writer. */
+export class Outlet {
+  private readonly sink: ChunkSink;
+  readonly broadcast: Broadcast | undefined;
+  /** Sequence number of the next broadcast line this outlet needs. */
+  cursor = 0;
+  /** Private chunks, each with the broadcast position it goes before. */
+  private queue: Chunk[] = [];
+  private positions: number[] = [];
+  private closed = false;
+  /** Flush pass that last listed this outlet. */
+  pass = 0;
+
+  /** An outlet writing to `sink`; with `broadcast`, it receives its lines from now on. */
+  constructor(sink: ChunkSink, broadcast?: Broadcast) {
+    this.sink = sink;
+    this.broadcast = broadcast;
+    if (broadcast) {
+      this.cursor = broadcast.end;
+      broadcast.members.add(this);
     }
-    sink.writeFramed(framed);
   }
-  if (end < sinks.length) {
-    setImmediate(writeSlices, sinks, end);
+
+  /** Queues a private chunk, after every broadcast line appended so far. */
+  push(chunk: Chunk): void {
+    if (this.closed) return;
+    this.queue.push(chunk);
+    this.positions.push(this.broadcast?.end ?? 0);
+    dirtyOutlets.add(this);
+    schedule();
+  }
+
+  /** Stops writing: drops whatever is queued and leaves the broadcast. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    dirtyOutlets.delete(this);
+    this.queue = [];
+    this.positions = [];
+    if (this.broadcast) {
+      this.broadcast.members.delete(this);
+      this.broadcast.trim();
+    }
+  }
+
+  /** Writes whatever is new since the last write, as one chunk. */
+  write(): void {
+    if (this.closed) return;
+    const b = this.broadcast;
+    const end = b ? b.end : 0;
+    if (this.queue.length === 0) {
+      if (!b || this.cursor === end) return;
+      const framed = b.framedFrom(this.cursor);
+      this.cursor = end;
+      this.sink.writeFramed(framed);
+      return;
+    }
+    const chunks: Chunk[] = [];
+    let at = this.cursor;
+    for (let i = 0; i < this.queue.length; i++) {
+      if (b && this.positions[i] > at) {
+        chunks.push(...b.range(at, this.positions[i]));
+        at = this.positions[i];
+      }
+      chunks.push(this.queue[i]);
+    }
+    if (b && end > at) chunks.push(...b.range(at, end));
+    this.cursor = end;
+    this.queue = [];
+    this.positions = [];
+    dirtyOutlets.delete(this);
+    this.sink.writeFramed(frameChunk(chunks));
+  }
+}
+
+function flushAll(): void {
+  lastFlush = performance.now();
+  passWork = 0;
+  pass++;
+  const list: Outlet[] = [];
+  for (const o of dirtyOutlets) {
+    o.pass = pass;
+    list.push(o);
+  }
+  const broadcasts = [...dirtyBroadcasts];
+  dirtyBroadcasts.clear();
+  for (const b of broadcasts) {
+    for (const o of b.members) {
+      if (o.pass === pass) continue;
+      o.pass = pass;
+      list.push(o);
+    }
+  }
+  writeSlices(list, broadcasts, 0);
+}
+
+function writeSlices(list: Outlet[], broadcasts: Broadcast[], from: number): void {
+  const t0 = performance.now();
+  const end = Math.min(list.length, from + flushSliceSize);
+  for (let i = from; i < end; i++) list[i].write();
+  passWork += performance.now() - t0;
+  if (end < list.length) {
+    setImmediate(writeSlices, list, broadcasts, end);
     return;
   }
+  for (const b of broadcasts) b.trim();
+  interval = Math.min(maxFlushIntervalMs, Math.max(flushIntervalMs, flushWorkFactor * passWork));
   scheduled = false;
-  if (dirty.size) schedule();
+  if (dirtyOutlets.size || dirtyBroadcasts.size) schedule();
 }
 
 function schedule(): void {
   if (scheduled) return;
   scheduled = true;
-  const wait = lastFlush + flushIntervalMs - performance.now();
+  const wait = lastFlush + interval - performance.now();
   if (wait <= 0) setImmediate(flushAll);
   else setTimeout(flushAll, wait);
-}
-
-/** Queues `chunk` for `sink`; it is written with the next flush. */
-export function enqueue(sink: ChunkSink, chunk: Chunk): void {
-  let list = dirty.get(sink);
-  if (!list) dirty.set(sink, (list = []));
-  list.push(chunk);
-  schedule();
-}
-
-/** Drops whatever is queued for `sink` (the stream closed). */
-export function discard(sink: ChunkSink): void {
-  dirty.delete(sink);
 }
