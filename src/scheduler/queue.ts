@@ -354,6 +354,11 @@ export class SchedulingQueue implements Nominator {
     if (m && m.size === 0) this.#nominatedByNode.delete(e.node);
   }
 
+  /** Whether any pod is nominated to a node. */
+  hasNominatedPods(): boolean {
+    return this.#nominatedByNode.size > 0;
+  }
+
   nominatedPodsForNode(nodeName: string): KObject[] {
     if (this.#nominatedByNode.size === 0) return NONE;
     const m = this.#nominatedByNode.get(nodeName);

@@ -217,10 +217,13 @@ function findNodesThatPassFilters(
   const start = cursor.nextStartNodeIndex % n;
   const feasible: NodeInfo[] = [];
   let processed = 0;
+  const filters = fwk.hasFilterPlugins();
+  // Nominations cannot change during this loop: without any, skip the per-node lookup.
+  const nominated = filters && fwk.hasNominatedPods();
   for (let i = 0; i < n && feasible.length < want; i++) {
     const ni = nodes[(start + i) % n];
     processed++;
-    const s = fwk.hasFilterPlugins() ? fwk.runFilterPluginsWithNominatedPods(state, pod, ni) : undefined;
+    const s = !filters ? undefined : nominated ? fwk.runFilterPluginsWithNominatedPods(state, pod, ni) : fwk.runFilterPlugins(state, pod, ni);
     if (!s) {
       feasible.push(ni);
       continue;

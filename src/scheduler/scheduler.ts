@@ -78,7 +78,7 @@ export class Scheduler {
     const profiles = opts.profiles ?? [defaultProfile()];
     this.cache = new Cache({ ttlMs: opts.assumedPodTtlMs, now: opts.clock ? () => opts.clock!.now() : undefined });
     let queue: SchedulingQueue | undefined;
-    const handle: HandleOptions = { ...opts.handle, nominator: { nominatedPodsForNode: (n) => queue?.nominatedPodsForNode(n) ?? [] } };
+    const handle: HandleOptions = { ...opts.handle, nominator: { nominatedPodsForNode: (n) => queue?.nominatedPodsForNode(n) ?? [], hasNominatedPods: () => queue?.hasNominatedPods() ?? false } };
     this.frameworks = buildFrameworks(profiles, handle);
     const first = this.frameworks.values().next().value!;
     const events = new Map([...this.frameworks.values()].flatMap((f) => [...f.eventsToRegister()]));

@@ -40,6 +40,8 @@ import { asStatus, Code, isSuccess, newStatus, Status, type MaybeStatus } from "
 /** Pods nominated to nodes by preemption (implemented by the scheduling queue). */
 export interface Nominator {
   nominatedPodsForNode(nodeName: string): KObject[];
+  /** False when no pod is nominated anywhere (lets callers skip per-node lookups); absent means "maybe". */
+  hasNominatedPods?(): boolean;
 }
 
 /** What the wiring supplies to plugins. All optional. */
@@ -279,6 +281,12 @@ export class Framework {
    * first (upstream RunFilterPluginsWithNominatedPods): the pod must fit both
    * with and without them.
    */
+  /** Whether some pod is nominated to some node (if not, filtering with nominated pods is plain filtering). */
+  hasNominatedPods(): boolean {
+    const n = this.handle.nominator;
+    return !!n && (n.hasNominatedPods?.() ?? true);
+  }
+
   runFilterPluginsWithNominatedPods(state: CycleState, pod: KObject, nodeInfo: NodeInfo): Status | undefined {
     const nominated = this.handle.nominator?.nominatedPodsForNode(nodeInfo.name) ?? [];
     if (nominated.length === 0) return this.runFilterPlugins(state, pod, nodeInfo);

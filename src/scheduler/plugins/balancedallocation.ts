@@ -11,7 +11,7 @@ import type { PreScorePlugin, ScorePlugin } from "../framework/interface.ts";
 import type { NodeInfo } from "../framework/node_info.ts";
 import { Code, newStatus } from "../framework/status.ts";
 import { Names } from "./names.ts";
-import { allocatableAndRequested, DEFAULT_RESOURCES, podRequestList, type ResourceSpec } from "./resource_allocation.ts";
+import { allocatableAndRequested, DEFAULT_RESOURCES, isCpuThenMemory, podRequestList, scoredResources, type ResourceSpec } from "./resource_allocation.ts";
 
 export interface BalancedAllocationArgs {
   resources?: ResourceSpec[];
@@ -21,19 +21,31 @@ const KEY = "PreScore" + Names.NodeResourcesBalancedAllocation;
 
 /** 1 - standard deviation of requested/allocatable fractions (capped at 1), times 100. */
 export function balancedScore(requested: number[], allocatable: number[]): number {
-  const fr: number[] = [];
+  // Two passes over the inputs instead of collecting the fractions: this runs
+  // once per scored node.
+  let count = 0;
   let total = 0;
+  let first = 0;
+  let second = 0;
   for (let i = 0; i < requested.length; i++) {
     if (allocatable[i] === 0) continue;
     const f = Math.min(requested[i] / allocatable[i], 1);
+    if (count === 0) first = f;
+    else if (count === 1) second = f;
     total += f;
-    fr.push(f);
+    count++;
   }
   let std = 0;
-  if (fr.length === 2) std = Math.abs((fr[0] - fr[1]) / 2);
-  else if (fr.length > 2) {
-    const mean = total / fr.length;
-    std = Math.sqrt(fr.reduce((s, f) => s + (f - mean) * (f - mean), 0) / fr.length);
+  if (count === 2) std = Math.abs((first - second) / 2);
+  else if (count > 2) {
+    const mean = total / count;
+    let sq = 0;
+    for (let i = 0; i < requested.length; i++) {
+      if (allocatable[i] === 0) continue;
+      const d = Math.min(requested[i] / allocatable[i], 1) - mean;
+      sq += d * d;
+    }
+    std = Math.sqrt(sq / count);
   }
   return Math.trunc((1 - std) * MAX_NODE_SCORE);
 }
@@ -41,8 +53,10 @@ export function balancedScore(requested: number[], allocatable: number[]): numbe
 export function newBalancedAllocation(rawArgs: unknown): PreScorePlugin & ScorePlugin {
   const args = (rawArgs ?? {}) as BalancedAllocationArgs;
   const resources = args.resources?.length ? args.resources.map((r) => ({ name: r.name, weight: r.weight || 1 })) : DEFAULT_RESOURCES;
-  const alloc = new Array<number>(resources.length);
-  const req = new Array<number>(resources.length);
+  const scored = scoredResources(resources);
+  const alloc = new Array<number>(resources.length).fill(0);
+  const req = new Array<number>(resources.length).fill(0);
+  const cpuThenMemory = isCpuThenMemory(resources);
   return {
     name: Names.NodeResourcesBalancedAllocation,
     preScore(state: CycleState, pod: KObject) {
@@ -53,7 +67,16 @@ export function newBalancedAllocation(rawArgs: unknown): PreScorePlugin & ScoreP
     },
     score(state: CycleState, pod: KObject, nodeInfo: NodeInfo) {
       const podReqs = state.read<number[]>(KEY) ?? podRequestList(pod, resources, true);
-      allocatableAndRequested(nodeInfo, resources, podReqs, true, alloc, req);
+      if (cpuThenMemory) {
+        // What allocatableAndRequested + balancedScore compute for cpu and memory.
+        const a = nodeInfo.allocatable;
+        const u = nodeInfo.requested;
+        if (a.milliCPU === 0 || a.memory === 0) return MAX_NODE_SCORE;
+        const cpu = Math.min((u.milliCPU + podReqs[0]) / a.milliCPU, 1);
+        const mem = Math.min((u.memory + podReqs[1]) / a.memory, 1);
+        return Math.trunc((1 - Math.abs((cpu - mem) / 2)) * MAX_NODE_SCORE);
+      }
+      allocatableAndRequested(nodeInfo, scored, podReqs, true, alloc, req);
       return balancedScore(req, alloc);
     },
   } satisfies PreScorePlugin & ScorePlugin;

@@ -130,6 +130,35 @@ test("BalancedAllocation", () => {
   assert.ok(state.skipScorePlugins.has("NodeResourcesBalancedAllocation"), "best-effort pods skip");
 });
 
+test("cpu-and-memory scoring (the fast path) agrees with the general resource list", () => {
+  // Nodes with assorted capacity (one without memory) and pods on them; the
+  // general path is reached by listing memory before cpu.
+  const nodes = [
+    makeNode("a", { cpu: "4", memory: "16Gi" }),
+    makeNode("b", { cpu: "6500m", memory: "12Gi" }),
+    makeNode("c", { cpu: "2", memory: "0" }),
+    makeNode("d", { cpu: "8", memory: "3Gi" }),
+  ];
+  const pods = [
+    makePod("x", { node: "a", cpu: "1500m", memory: "2Gi" }),
+    makePod("y", { node: "b", cpu: "300m" }),
+    makePod("z", { node: "d", memory: "2500Mi" }),
+    makePod("w", { node: "d", cpu: "7", memory: "1Gi" }),
+  ];
+  const snap = Snapshot.from(nodes, pods);
+  const reversed = [{ name: "memory", weight: 2 }, { name: "cpu", weight: 1 }];
+  const inOrder = [{ name: "cpu", weight: 1 }, { name: "memory", weight: 2 }];
+  for (const pod of [makePod("p", { cpu: "500m", memory: "1Gi" }), makePod("q"), makePod("r", { cpu: "3" })]) {
+    for (const type of ["LeastAllocated", "MostAllocated"]) {
+      const fit = (resources: unknown) => frameworkWith({ preScore: ["NodeResourcesFit"], score: ["NodeResourcesFit"] }, { NodeResourcesFit: { scoringStrategy: { type, resources } } });
+      assert.deepEqual(scoreAll(fit(inOrder), pod, snap), scoreAll(fit(reversed), pod, snap), `${type} for ${pod.metadata.name}`);
+    }
+    if (!pod.spec.containers[0].resources.requests) continue;
+    const balanced = (resources: unknown) => frameworkWith({ preScore: ["NodeResourcesBalancedAllocation"], score: ["NodeResourcesBalancedAllocation"] }, { NodeResourcesBalancedAllocation: { resources } });
+    assert.deepEqual(scoreAll(balanced(inOrder), pod, snap), scoreAll(balanced(reversed), pod, snap), `balanced for ${pod.metadata.name}`);
+  }
+});
+
 test("ImageLocality", () => {
   const MB = 1024 * 1024;
   const snap = Snapshot.from([makeNode("a"), makeNode("b")]);

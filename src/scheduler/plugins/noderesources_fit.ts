@@ -15,7 +15,7 @@ import { podInfoFor } from "../framework/pod_info.ts";
 import type { Resource } from "../framework/resources.ts";
 import { Code, newStatus } from "../framework/status.ts";
 import { Names } from "./names.ts";
-import { allocatableAndRequested, DEFAULT_RESOURCES, podRequestList, type ResourceSpec } from "./resource_allocation.ts";
+import { allocatableAndRequested, DEFAULT_RESOURCES, isCpuThenMemory, podRequestList, scoredResources, type ResourceSpec } from "./resource_allocation.ts";
 
 export type ScoringStrategyType = "LeastAllocated" | "MostAllocated" | "RequestedToCapacityRatio";
 
@@ -163,11 +163,15 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
   const type = args.scoringStrategy?.type ?? "LeastAllocated";
   const resources = args.scoringStrategy?.resources?.length ? args.scoringStrategy.resources.map((r) => ({ name: r.name, weight: r.weight || 1 })) : DEFAULT_RESOURCES;
   let scorer: Scorer;
+  /** Per-resource score of the Least/MostAllocated strategies (for the cpu-and-memory fast path). */
+  let perResource: ((requested: number, capacity: number) => number) | undefined;
   switch (type) {
     case "LeastAllocated":
+      perResource = leastRequestedScore;
       scorer = weighted(resources, leastRequestedScore);
       break;
     case "MostAllocated":
+      perResource = mostRequestedScore;
       scorer = weighted(resources, mostRequestedScore);
       break;
     case "RequestedToCapacityRatio": {
@@ -181,8 +185,12 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
   }
   const ignored = new Set(args.ignoredResources ?? []);
   const ignoredGroups = new Set(args.ignoredResourceGroups ?? []);
-  const alloc = new Array<number>(resources.length);
-  const req = new Array<number>(resources.length);
+  const scored = scoredResources(resources);
+  const alloc = new Array<number>(resources.length).fill(0);
+  const req = new Array<number>(resources.length).fill(0);
+  const fast = isCpuThenMemory(resources) ? perResource : undefined;
+  const cpuWeight = resources[0].weight;
+  const memWeight = resources.length > 1 ? resources[1].weight : 0;
   return {
     name: Names.NodeResourcesFit,
     preFilter(state: CycleState, pod: KObject) {
@@ -214,7 +222,23 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
     },
     score(state: CycleState, pod: KObject, nodeInfo: NodeInfo) {
       const podReqs = state.read<number[]>(SCORE_KEY) ?? podRequestList(pod, resources, false);
-      allocatableAndRequested(nodeInfo, resources, podReqs, false, alloc, req);
+      if (fast) {
+        // What allocatableAndRequested + weighted compute for cpu and memory.
+        const a = nodeInfo.allocatable;
+        const u = nodeInfo.nonZeroRequested;
+        let score = 0;
+        let weights = 0;
+        if (a.milliCPU !== 0) {
+          score += fast(u.milliCPU + podReqs[0], a.milliCPU) * cpuWeight;
+          weights += cpuWeight;
+        }
+        if (a.memory !== 0) {
+          score += fast(u.memory + podReqs[1], a.memory) * memWeight;
+          weights += memWeight;
+        }
+        return weights === 0 ? 0 : Math.trunc(score / weights);
+      }
+      allocatableAndRequested(nodeInfo, scored, podReqs, false, alloc, req);
       return scorer(req, alloc);
     },
     eventsToRegister: (): ClusterEvent[] => [
