@@ -10,7 +10,7 @@ import { join } from "node:path";
 /** Absolute path of the tskube command script. */
 export const tskubeBin = join(import.meta.dirname, "..", "..", "bin", "tskube.mjs");
 
-/** The Node.js flags of bin/tskube.mjs's shebang, e.g. ["--max-semi-space-size=2", ...]. */
+/** The Node.js flags of bin/tskube.mjs's shebang, e.g. ["--max-semi-space-size=16", ...]. */
 export function tskubeNodeFlags(): string[] {
   const first = readFileSync(tskubeBin, "utf8").split("\n", 1)[0];
   const m = /^#!\S*env -S node((?:\s+--\S+)*)\s*$/.exec(first);

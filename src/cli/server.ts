@@ -167,6 +167,14 @@ export async function runServer(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  // bin/tskube.mjs starts the server with its young generation held at ~2 MB
+  // semi-spaces (V8 grows it once from 1 MB, then no further). The apiserver
+  // alone keeps it so: more scavenges, but ~20 MB less resident memory with
+  // 10,000 objects (bench/apiserver-startup.ts). The composed server lets it
+  // grow to the shebang's 16 MB (V8's default growth factor is 2; V8 reads
+  // the flag at every growth): its threads allocate heavily per pod
+  // (apiserver CPU -10%, pods/s +10% in bench/scheduler-throughput.ts).
+  if (!flags.disableScheduler || !flags.disableControllerManager) setFlagsFromString("--semi-space-growth-factor=2");
   const t0 = performance.now();
   mkdirSync(flags.dataDir, { recursive: true, mode: 0o700 });
   const svcIp = firstServiceIp(flags.serviceCidr);
@@ -258,9 +266,6 @@ function composedControllerManager(flags: ServerFlags): ControllerManagerFlags {
   return parseControllerManagerFlags(["--kubeconfig", "(composed)", "--cluster-cidr", flags.clusterCidr, ...flags.controllerManagerArgs]);
 }
 
-/** Semi-space size (MB) of the scheduler and controller-manager threads' young generation. */
-const componentSemiSpaceMb = 16;
-
 /**
  * Runs the composed control-plane components, each on its own worker thread
  * (so scheduling and reconciling do not queue behind the apiserver's event
@@ -290,13 +295,6 @@ function startComponents(flags: ServerFlags, server: string, pki: ClusterPki): {
     w.on("error", (err: Error) => log.error(`${kind} thread failed`, { error: String(err?.stack ?? err) }));
     workers.push(w);
   };
-  // The component threads allocate heavily per object they handle, and a
-  // small young generation makes them promote and scavenge far more: their
-  // isolates get a 16 MB semi-space (scheduler CPU -20%, pods/s +15% in
-  // bench/scheduler-throughput.ts; peak RSS +40 MB at 5,000 nodes) while the
-  // apiserver's isolate keeps the shebang's small one. V8 reads the flag when
-  // an isolate is created (worker resourceLimits cannot raise it).
-  if (!flags.disableControllerManager || !flags.disableScheduler) setFlagsFromString(`--max-semi-space-size=${componentSemiSpaceMb}`);
   if (!flags.disableControllerManager) start("controller-manager", pki.controllerManager);
   if (!flags.disableScheduler) start("scheduler", pki.scheduler);
   return {
