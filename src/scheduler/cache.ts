@@ -140,7 +140,7 @@ export class Cache {
     this.#setImages(name, undefined, it.info);
     if (it.info.pods.length === 0) this.#unlink(name);
     else {
-      it.info.node = undefined;
+      it.info.clearNode();
       this.#touch(name);
     }
   }

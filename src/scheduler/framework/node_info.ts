@@ -18,6 +18,22 @@ export interface ImageStateSummary {
 
 const DEFAULT_IP = "0.0.0.0";
 
+/**
+ * Slots of `NodeInfo.num`: the amounts the per-node Filter and Score hot
+ * paths read, mirrored from `allocatable`, `requested` and
+ * `nonZeroRequested`.
+ */
+export const Num = {
+  AllocCpu: 0,
+  AllocMem: 1,
+  AllocEph: 2,
+  ReqCpu: 3,
+  ReqMem: 4,
+  ReqEph: 5,
+  NonZeroCpu: 6,
+  NonZeroMem: 7,
+} as const;
+
 /** Host ports in use: ip -> set of `protocol/port`. */
 export class HostPortInfo {
   readonly ports = new Map<string, Set<string>>();
@@ -86,6 +102,25 @@ export class NodeInfo {
   allocatable = new Resource();
   imageStates = new Map<string, ImageStateSummary>();
   generation = 0;
+  /**
+   * Copies of the numbers Filter and Score read for every candidate node
+   * (slots in `Num`), kept in one small typed array next to the fields
+   * below: a scheduling cycle visits hundreds of nodes, and reading a few
+   * cache lines per node instead of a dozen objects (Resource objects, their
+   * boxed doubles, the pod list, the Node's spec) is most of its cost when
+   * other threads share the cores. Maintained by this class only.
+   */
+  readonly num = new Float64Array(8);
+  /** pods.length. */
+  podCount = 0;
+  /** allocatable.allowedPodNumber. */
+  allowedPods = 0;
+  /** The Node's spec.unschedulable. */
+  unschedulable = false;
+  /** How many of the Node's taints have effect NoSchedule or NoExecute. */
+  hardTaints = 0;
+  /** How many of the Node's taints have effect PreferNoSchedule. */
+  softTaints = 0;
 
   constructor(node?: KObject) {
     if (node) this.setNode(node);
@@ -100,6 +135,28 @@ export class NodeInfo {
   setNode(node: KObject): void {
     this.node = node;
     this.allocatable = resourceFromList(node.status?.allocatable ?? node.status?.capacity);
+    const a = this.allocatable;
+    this.num[Num.AllocCpu] = a.milliCPU;
+    this.num[Num.AllocMem] = a.memory;
+    this.num[Num.AllocEph] = a.ephemeralStorage;
+    this.allowedPods = a.allowedPodNumber;
+    this.unschedulable = !!node.spec?.unschedulable;
+    let hard = 0;
+    let soft = 0;
+    for (const t of (node.spec?.taints ?? []) as { effect?: string }[]) {
+      if (t.effect === "NoSchedule" || t.effect === "NoExecute") hard++;
+      else if (t.effect === "PreferNoSchedule") soft++;
+    }
+    this.hardTaints = hard;
+    this.softTaints = soft;
+  }
+
+  /** Forgets the Node object (it was deleted; pods may still be accounted here). */
+  clearNode(): void {
+    this.node = undefined;
+    this.unschedulable = false;
+    this.hardTaints = 0;
+    this.softTaints = 0;
   }
 
   addPod(pod: KObject): void {
@@ -131,10 +188,21 @@ export class NodeInfo {
     this.requested.add(pi.requests.requests, sign);
     this.nonZeroRequested.milliCPU += sign * pi.requests.nonZero.milliCPU;
     this.nonZeroRequested.memory += sign * pi.requests.nonZero.memory;
+    this.#mirrorRequests();
     for (const p of podHostPorts(pi.pod)) {
       if (sign > 0) this.usedPorts.add(p.ip, p.protocol, p.port);
       else this.usedPorts.remove(p.ip, p.protocol, p.port);
     }
+  }
+
+  #mirrorRequests(): void {
+    const u = this.requested;
+    this.num[Num.ReqCpu] = u.milliCPU;
+    this.num[Num.ReqMem] = u.memory;
+    this.num[Num.ReqEph] = u.ephemeralStorage;
+    this.num[Num.NonZeroCpu] = this.nonZeroRequested.milliCPU;
+    this.num[Num.NonZeroMem] = this.nonZeroRequested.memory;
+    this.podCount = this.pods.length;
   }
 
   /** A copy sharing Node, PodInfo and image summary objects but with its own lists and sums. */
@@ -156,5 +224,11 @@ export class NodeInfo {
     target.allocatable = this.allocatable.clone();
     target.imageStates = this.imageStates;
     target.generation = this.generation;
+    target.num.set(this.num);
+    target.podCount = this.podCount;
+    target.allowedPods = this.allowedPods;
+    target.unschedulable = this.unschedulable;
+    target.hardTaints = this.hardTaints;
+    target.softTaints = this.softTaints;
   }
 }

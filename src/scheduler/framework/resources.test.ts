@@ -46,3 +46,50 @@ test("NodeInfo accounts requests, ports and affinity pods; removePod undoes it",
   assert.equal(ni.podsWithAffinity.length, 0);
   assert.equal(c2.pods.length, 1, "clone is independent");
 });
+
+test("NodeInfo keeps its hot-path copies (num, counts, node flags) equal to the objects they mirror", () => {
+  const mirrors = (ni: NodeInfo) => ({
+    num: [...ni.num],
+    podCount: ni.podCount,
+    allowedPods: ni.allowedPods,
+    flags: [ni.unschedulable, ni.hardTaints, ni.softTaints],
+  });
+  const expected = (ni: NodeInfo) => ({
+    num: [
+      ni.allocatable.milliCPU,
+      ni.allocatable.memory,
+      ni.allocatable.ephemeralStorage,
+      ni.requested.milliCPU,
+      ni.requested.memory,
+      ni.requested.ephemeralStorage,
+      ni.nonZeroRequested.milliCPU,
+      ni.nonZeroRequested.memory,
+    ],
+    podCount: ni.pods.length,
+    allowedPods: ni.allocatable.allowedPodNumber,
+    flags: [!!ni.node?.spec?.unschedulable, (ni.node?.spec?.taints ?? []).filter((t: { effect: string }) => t.effect !== "PreferNoSchedule").length, (ni.node?.spec?.taints ?? []).filter((t: { effect: string }) => t.effect === "PreferNoSchedule").length],
+  });
+  const taints = [
+    { key: "a", effect: "NoSchedule" },
+    { key: "b", effect: "NoExecute" },
+    { key: "c", effect: "PreferNoSchedule" },
+  ];
+  const ni = new NodeInfo(makeNode("n", { cpu: "3", memory: "5Gi", extra: { "ephemeral-storage": "10Gi" }, taints, unschedulable: true }));
+  assert.deepEqual(mirrors(ni), expected(ni));
+  assert.equal(ni.num[1], 5 * 1024 ** 3);
+  const p = makePod("p", { cpu: "250m", memory: "1Gi", requests: { "ephemeral-storage": "1Gi" } });
+  const q = makePod("q");
+  ni.addPod(p);
+  ni.addPod(q);
+  assert.deepEqual(mirrors(ni), expected(ni));
+  assert.equal(ni.podCount, 2);
+  const copy = ni.clone();
+  assert.deepEqual(mirrors(copy), expected(ni));
+  ni.removePod(p);
+  assert.deepEqual(mirrors(ni), expected(ni));
+  assert.equal(copy.podCount, 2, "a clone has its own copies");
+  ni.setNode(makeNode("n", { cpu: "8" }));
+  assert.deepEqual(mirrors(ni), expected(ni));
+  ni.clearNode();
+  assert.deepEqual(mirrors(ni).flags, [false, 0, 0]);
+});

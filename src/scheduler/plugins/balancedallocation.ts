@@ -8,7 +8,7 @@ import type { KObject } from "../../api/types.ts";
 import type { CycleState } from "../framework/cycle_state.ts";
 import { MAX_NODE_SCORE } from "../framework/helpers.ts";
 import type { PreScorePlugin, ScorePlugin } from "../framework/interface.ts";
-import type { NodeInfo } from "../framework/node_info.ts";
+import { Num, type NodeInfo } from "../framework/node_info.ts";
 import { Code, newStatus } from "../framework/status.ts";
 import { Names } from "./names.ts";
 import { allocatableAndRequested, DEFAULT_RESOURCES, isCpuThenMemory, podRequestList, scoredResources, type ResourceSpec } from "./resource_allocation.ts";
@@ -69,11 +69,12 @@ export function newBalancedAllocation(rawArgs: unknown): PreScorePlugin & ScoreP
       const podReqs = state.read<number[]>(KEY) ?? podRequestList(pod, resources, true);
       if (cpuThenMemory) {
         // What allocatableAndRequested + balancedScore compute for cpu and memory.
-        const a = nodeInfo.allocatable;
-        const u = nodeInfo.requested;
-        if (a.milliCPU === 0 || a.memory === 0) return MAX_NODE_SCORE;
-        const cpu = Math.min((u.milliCPU + podReqs[0]) / a.milliCPU, 1);
-        const mem = Math.min((u.memory + podReqs[1]) / a.memory, 1);
+        const n = nodeInfo.num;
+        const allocCpu = n[Num.AllocCpu];
+        const allocMem = n[Num.AllocMem];
+        if (allocCpu === 0 || allocMem === 0) return MAX_NODE_SCORE;
+        const cpu = Math.min((n[Num.ReqCpu] + podReqs[0]) / allocCpu, 1);
+        const mem = Math.min((n[Num.ReqMem] + podReqs[1]) / allocMem, 1);
         return Math.trunc((1 - Math.abs((cpu - mem) / 2)) * MAX_NODE_SCORE);
       }
       allocatableAndRequested(nodeInfo, scored, podReqs, true, alloc, req);

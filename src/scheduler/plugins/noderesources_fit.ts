@@ -10,7 +10,7 @@ import type { KObject } from "../../api/types.ts";
 import type { CycleState } from "../framework/cycle_state.ts";
 import { MAX_NODE_SCORE } from "../framework/helpers.ts";
 import type { ClusterEvent, EnqueueExtensions, FilterPlugin, PreFilterPlugin, PreScorePlugin, ScorePlugin } from "../framework/interface.ts";
-import type { NodeInfo } from "../framework/node_info.ts";
+import { Num, type NodeInfo } from "../framework/node_info.ts";
 import { podInfoFor } from "../framework/pod_info.ts";
 import type { Resource } from "../framework/resources.ts";
 import { Code, newStatus } from "../framework/status.ts";
@@ -200,13 +200,12 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
     filter(state: CycleState, pod: KObject, nodeInfo: NodeInfo) {
       const pre = state.read<FitPre>(FILTER_KEY) ?? fitPre(podInfoFor(pod).requests.requests);
       if (!pre.scalars) {
-        const a = nodeInfo.allocatable;
-        const u = nodeInfo.requested;
+        const n = nodeInfo.num;
         if (
-          nodeInfo.pods.length < a.allowedPodNumber &&
-          (pre.cpu <= 0 || pre.cpu <= a.milliCPU - u.milliCPU) &&
-          (pre.mem <= 0 || pre.mem <= a.memory - u.memory) &&
-          (pre.eph <= 0 || pre.eph <= a.ephemeralStorage - u.ephemeralStorage)
+          nodeInfo.podCount < nodeInfo.allowedPods &&
+          (pre.cpu <= 0 || pre.cpu <= n[Num.AllocCpu] - n[Num.ReqCpu]) &&
+          (pre.mem <= 0 || pre.mem <= n[Num.AllocMem] - n[Num.ReqMem]) &&
+          (pre.eph <= 0 || pre.eph <= n[Num.AllocEph] - n[Num.ReqEph])
         ) {
           return undefined;
         }
@@ -224,16 +223,17 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
       const podReqs = state.read<number[]>(SCORE_KEY) ?? podRequestList(pod, resources, false);
       if (fast) {
         // What allocatableAndRequested + weighted compute for cpu and memory.
-        const a = nodeInfo.allocatable;
-        const u = nodeInfo.nonZeroRequested;
+        const n = nodeInfo.num;
+        const cpu = n[Num.AllocCpu];
+        const mem = n[Num.AllocMem];
         let score = 0;
         let weights = 0;
-        if (a.milliCPU !== 0) {
-          score += fast(u.milliCPU + podReqs[0], a.milliCPU) * cpuWeight;
+        if (cpu !== 0) {
+          score += fast(n[Num.NonZeroCpu] + podReqs[0], cpu) * cpuWeight;
           weights += cpuWeight;
         }
-        if (a.memory !== 0) {
-          score += fast(u.memory + podReqs[1], a.memory) * memWeight;
+        if (mem !== 0) {
+          score += fast(n[Num.NonZeroMem] + podReqs[1], mem) * memWeight;
           weights += memWeight;
         }
         return weights === 0 ? 0 : Math.trunc(score / weights);

@@ -19,7 +19,7 @@ export function newNodeUnschedulable(): FilterPlugin & EnqueueExtensions {
     filter(_state, pod: KObject, nodeInfo: NodeInfo) {
       const node = nodeInfo.node;
       if (!node) return newStatus(Code.UnschedulableAndUnresolvable, ERR_REASON_UNKNOWN_CONDITION);
-      if (!node.spec?.unschedulable) return undefined;
+      if (!nodeInfo.unschedulable) return undefined;
       const tols: Toleration[] = pod.spec?.tolerations ?? [];
       if (tols.some((t) => toleratesTaint(t, UNSCHEDULABLE_TAINT))) return undefined;
       return newStatus(Code.UnschedulableAndUnresolvable, ERR_REASON_UNSCHEDULABLE);

@@ -18,8 +18,8 @@ export function newTaintToleration(): FilterPlugin & PreScorePlugin & ScorePlugi
   return {
     name: Names.TaintToleration,
     filter(_state, pod: KObject, nodeInfo: NodeInfo) {
+      if (nodeInfo.hardTaints === 0) return undefined;
       const taints: Taint[] = nodeInfo.node?.spec?.taints ?? [];
-      if (taints.length === 0) return undefined;
       const t = findUntoleratedTaint(taints, pod.spec?.tolerations ?? [], (x) => x.effect === "NoSchedule" || x.effect === "NoExecute");
       if (!t) return undefined;
       return newStatus(Code.UnschedulableAndUnresolvable, `node(s) had untolerated taint {${t.key}: ${t.value ?? ""}}`);
@@ -30,6 +30,7 @@ export function newTaintToleration(): FilterPlugin & PreScorePlugin & ScorePlugi
       return undefined;
     },
     score(state: CycleState, pod: KObject, nodeInfo: NodeInfo) {
+      if (nodeInfo.softTaints === 0) return 0;
       const tols: Toleration[] = state.read<Toleration[]>(KEY) ?? pod.spec?.tolerations ?? [];
       let n = 0;
       for (const taint of (nodeInfo.node?.spec?.taints ?? []) as Taint[]) {
