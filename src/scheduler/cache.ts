@@ -112,7 +112,7 @@ export class Cache {
       }
     }
     for (const [k, s] of this.#images) if (s.nodes.size === 0) this.#images.delete(k);
-    ni.imageStates = states;
+    ni.setImageStates(states);
   }
 
   addNode(node: KObject): void {

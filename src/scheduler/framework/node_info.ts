@@ -121,6 +121,8 @@ export class NodeInfo {
   hardTaints = 0;
   /** How many of the Node's taints have effect PreferNoSchedule. */
   softTaints = 0;
+  /** imageStates.size. */
+  imageCount = 0;
 
   constructor(node?: KObject) {
     if (node) this.setNode(node);
@@ -149,6 +151,12 @@ export class NodeInfo {
     }
     this.hardTaints = hard;
     this.softTaints = soft;
+  }
+
+  /** Sets the summaries of the images the node has (by normalized name). */
+  setImageStates(states: Map<string, ImageStateSummary>): void {
+    this.imageStates = states;
+    this.imageCount = states.size;
   }
 
   /** Forgets the Node object (it was deleted; pods may still be accounted here). */
@@ -230,5 +238,6 @@ export class NodeInfo {
     target.unschedulable = this.unschedulable;
     target.hardTaints = this.hardTaints;
     target.softTaints = this.softTaints;
+    target.imageCount = this.imageCount;
   }
 }

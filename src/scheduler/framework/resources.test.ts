@@ -90,6 +90,9 @@ test("NodeInfo keeps its hot-path copies (num, counts, node flags) equal to the 
   assert.equal(copy.podCount, 2, "a clone has its own copies");
   ni.setNode(makeNode("n", { cpu: "8" }));
   assert.deepEqual(mirrors(ni), expected(ni));
+  ni.setImageStates(new Map([["docker.io/library/busybox:latest", { size: 1, numNodes: 1 }]]));
+  assert.equal(ni.imageCount, 1);
+  assert.equal(ni.clone().imageCount, 1);
   ni.clearNode();
   assert.deepEqual(mirrors(ni).flags, [false, 0, 0]);
 });

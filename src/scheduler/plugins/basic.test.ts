@@ -162,7 +162,7 @@ test("cpu-and-memory scoring (the fast path) agrees with the general resource li
 test("ImageLocality", () => {
   const MB = 1024 * 1024;
   const snap = Snapshot.from([makeNode("a"), makeNode("b")]);
-  snap.get("a")!.imageStates = new Map([["docker.io/library/busybox:latest", { size: 250 * MB * 2, numNodes: 1 }]]);
+  snap.get("a")!.setImageStates(new Map([["docker.io/library/busybox:latest", { size: 250 * MB * 2, numNodes: 1 }]]));
   const fwk = frameworkWith({ score: ["ImageLocality"] });
   assert.deepEqual(scoreAll(fwk, makePod("p", { image: "busybox" }), snap), { a: 23, b: 0 });
 });

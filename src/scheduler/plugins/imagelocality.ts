@@ -35,23 +35,33 @@ export function imageScore(sum: number, numContainers: number): number {
   return Math.trunc((MAX_NODE_SCORE * (s - MIN_THRESHOLD)) / (max - MIN_THRESHOLD));
 }
 
+let lastPod: KObject | undefined;
+let lastImages: string[] = [];
+
+/** Normalized images of the pod's init and app containers (kept for the last pod: Score asks once per node). */
+function podImages(pod: KObject): string[] {
+  if (pod !== lastPod) {
+    const containers: KObject[] = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+    lastImages = containers.map((c) => normalizeImageName(c.image ?? ""));
+    lastPod = pod;
+  }
+  return lastImages;
+}
+
 export function newImageLocality(_args: unknown, handle: Framework): ScorePlugin {
   return {
     name: Names.ImageLocality,
     score(_state, pod: KObject, nodeInfo: NodeInfo) {
-      const init: KObject[] = pod.spec?.initContainers ?? [];
-      const app: KObject[] = pod.spec?.containers ?? [];
+      const images = podImages(pod);
       let sum = 0;
-      if (nodeInfo.imageStates.size) {
+      if (nodeInfo.imageCount) {
         const total = handle.snapshot.numNodes || 1;
-        for (const list of [init, app]) {
-          for (const c of list) {
-            const st = nodeInfo.imageStates.get(normalizeImageName(c.image ?? ""));
-            if (st) sum += Math.trunc(st.size * (st.numNodes / total));
-          }
+        for (const name of images) {
+          const st = nodeInfo.imageStates.get(name);
+          if (st) sum += Math.trunc(st.size * (st.numNodes / total));
         }
       }
-      return imageScore(sum, init.length + app.length || 1);
+      return imageScore(sum, images.length || 1);
     },
   } satisfies ScorePlugin;
 }
