@@ -72,3 +72,39 @@ test("pods for other schedulers are ignored; profiles are chosen by schedulerNam
   s.onPodAdd(makePod("mine", { spec: { schedulerName: "default-scheduler" } }));
   assert.equal(s.queue.stats().active, 1);
 });
+
+test("topology spread stays within maxSkew 1 across cycles (per-node counts follow the pods placed and removed)", async () => {
+  const s = new Scheduler({ handle: { binder: async () => {} } });
+  for (const n of ["a", "b", "c"]) s.onNodeAdd(makeNode(n, { cpu: "16", pods: "50" }));
+  const spread = { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { app: "w" } } }] };
+  const placed: KObject[] = [];
+  const perNode = () => {
+    const m: Record<string, number> = { a: 0, b: 0, c: 0 };
+    for (const p of placed) m[p.spec.nodeName]++;
+    return m;
+  };
+  const scheduleNext = async (name: string) => {
+    s.onPodAdd(makePod(name, { cpu: "100m", labels: { app: "w" }, spec: spread }));
+    const q = (await s.queue.pop())!;
+    const r = s.scheduleOne(q);
+    assert.equal(r.kind, "scheduled", name);
+    if (r.kind !== "scheduled") return;
+    await s.bind(r);
+    s.onPodUpdate(q.pod, r.pod);
+    placed.push(r.pod);
+  };
+  for (let i = 0; i < 9; i++) {
+    await scheduleNext(`w-${i}`);
+    const counts = Object.values(perNode());
+    assert.ok(Math.max(...counts) - Math.min(...counts) <= 1, `skew after w-${i}: ${JSON.stringify(perNode())}`);
+  }
+  assert.deepEqual(perNode(), { a: 3, b: 3, c: 3 });
+  // Two pods leave node a: the next two must go there.
+  for (const p of placed.filter((x) => x.spec.nodeName === "a").slice(0, 2)) {
+    s.onPodDelete(p);
+    placed.splice(placed.indexOf(p), 1);
+  }
+  await scheduleNext("w-9");
+  await scheduleNext("w-10");
+  assert.deepEqual(perNode(), { a: 3, b: 3, c: 3 });
+});

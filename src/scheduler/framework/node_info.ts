@@ -123,6 +123,8 @@ export class NodeInfo {
   softTaints = 0;
   /** imageStates.size. */
   imageCount = 0;
+  /** See podsMemo(). */
+  #podsMemo: Map<string, number> | undefined;
 
   constructor(node?: KObject) {
     if (node) this.setNode(node);
@@ -151,6 +153,17 @@ export class NodeInfo {
     }
     this.hardTaints = hard;
     this.softTaints = soft;
+  }
+
+  /**
+   * A memo for numbers that depend only on `pods` and the key (e.g. how many
+   * of them a selector matches in a namespace: PodTopologySpread asks that of
+   * every node for every pod it schedules, and most nodes do not change
+   * between two cycles). Dropped whenever the pods change; bounded.
+   */
+  podsMemo(): Map<string, number> {
+    if (!this.#podsMemo || this.#podsMemo.size >= 256) this.#podsMemo = new Map();
+    return this.#podsMemo;
   }
 
   /** Sets the summaries of the images the node has (by normalized name). */
@@ -204,6 +217,7 @@ export class NodeInfo {
   }
 
   #mirrorRequests(): void {
+    this.#podsMemo = undefined;
     const u = this.requested;
     this.num[Num.ReqCpu] = u.milliCPU;
     this.num[Num.ReqMem] = u.memory;
@@ -239,5 +253,6 @@ export class NodeInfo {
     target.hardTaints = this.hardTaints;
     target.softTaints = this.softTaints;
     target.imageCount = this.imageCount;
+    target.#podsMemo = undefined;
   }
 }

@@ -90,6 +90,11 @@ test("NodeInfo keeps its hot-path copies (num, counts, node flags) equal to the 
   assert.equal(copy.podCount, 2, "a clone has its own copies");
   ni.setNode(makeNode("n", { cpu: "8" }));
   assert.deepEqual(mirrors(ni), expected(ni));
+  ni.podsMemo().set("k", 7);
+  assert.equal(ni.podsMemo().get("k"), 7);
+  assert.equal(ni.clone().podsMemo().get("k"), undefined, "a copy starts without the memo");
+  ni.addPod(makePod("r"));
+  assert.equal(ni.podsMemo().get("k"), undefined, "changing the pods drops the memo");
   ni.setImageStates(new Map([["docker.io/library/busybox:latest", { size: 1, numNodes: 1 }]]));
   assert.equal(ni.imageCount, 1);
   assert.equal(ni.clone().imageCount, 1);

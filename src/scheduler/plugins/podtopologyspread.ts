@@ -52,6 +52,8 @@ interface Constraint {
   maxSkew: number;
   topologyKey: string;
   selector: Selector;
+  /** The selector's canonical text (for NodeInfo.podsMemo keys). */
+  selectorKey: string;
   minDomains: number;
   honorAffinity: boolean;
   honorTaints: boolean;
@@ -68,6 +70,7 @@ function toConstraint(pod: KObject, c: TopologySpreadConstraintSpec, selector?: 
     maxSkew: c.maxSkew,
     topologyKey: c.topologyKey,
     selector: sel,
+    selectorKey: sel.toString(),
     minDomains: c.minDomains ?? 1,
     honorAffinity: (c.nodeAffinityPolicy ?? "Honor") === "Honor",
     honorTaints: c.nodeTaintsPolicy === "Honor",
@@ -94,6 +97,23 @@ function countMatching(pods: PodInfo[], sel: Selector, ns: string): number {
     const m = p.pod.metadata;
     if (m.deletionTimestamp || (m.namespace || "default") !== ns) continue;
     if (sel.matches(m.labels)) n++;
+  }
+  return n;
+}
+
+/** Memo key of constraint `c`'s count in namespace `ns`. */
+function countKey(c: Constraint, ns: string): string {
+  return `spread\0${ns}\0${c.selectorKey}`;
+}
+
+/** countMatching over the node's pods, memoised on the node under `key` (from countKey). */
+function countOnNode(ni: NodeInfo, c: Constraint, ns: string, key: string): number {
+  if (ni.podCount === 0) return 0;
+  const memo = ni.podsMemo();
+  let n = memo.get(key);
+  if (n === undefined) {
+    n = countMatching(ni.pods, c.selector, ns);
+    memo.set(key, n);
   }
   return n;
 }
@@ -158,6 +178,9 @@ interface ScoreState {
   ignored: Set<string>;
   pairs: Map<string, number>;
   weights: number[];
+  /** The pod's namespace and, per constraint, its countKey. */
+  namespace: string;
+  keys: string[];
 }
 
 const FILTER_KEY = "PreFilter" + Names.PodTopologySpread;
@@ -204,12 +227,14 @@ export function newPodTopologySpread(rawArgs: unknown, handle: Framework): PreFi
       if (cs.length === 0) return newStatus(Code.Skip);
       const s = new FilterState(cs);
       const ns = podNamespace(pod);
+      const keys = cs.map((c) => countKey(c, ns));
       for (const ni of nodes) {
         const node = ni.node!;
         if (!hasAllKeys(node, cs)) continue;
-        for (const c of cs) {
+        for (let i = 0; i < cs.length; i++) {
+          const c = cs[i];
           if (!includes(c, pod, node)) continue;
-          s.add(c.topologyKey, node.metadata.labels![c.topologyKey], ni.pods.length ? countMatching(ni.pods, c.selector, ns) : 0);
+          s.add(c.topologyKey, node.metadata.labels![c.topologyKey], countOnNode(ni, c, ns, keys[i]));
         }
       }
       state.write(FILTER_KEY, s);
@@ -235,7 +260,9 @@ export function newPodTopologySpread(rawArgs: unknown, handle: Framework): PreFi
       const { cs, defaulted } = constraintsFor(pod, "ScheduleAnyway");
       if (cs.length === 0) return newStatus(Code.Skip);
       const requireAll = !defaulted || !systemDefaulted;
-      const st: ScoreState = { constraints: cs, ignored: new Set(), pairs: new Map(), weights: [] };
+      const ns = podNamespace(pod);
+      const keys = cs.map((c) => countKey(c, ns));
+      const st: ScoreState = { constraints: cs, ignored: new Set(), pairs: new Map(), weights: [], namespace: ns, keys };
       const sizes = cs.map(() => 0);
       for (const ni of filtered) {
         const node = ni.node!;
@@ -253,16 +280,16 @@ export function newPodTopologySpread(rawArgs: unknown, handle: Framework): PreFi
         });
       }
       st.weights = cs.map((c, i) => Math.log((c.topologyKey === HOSTNAME ? filtered.length - st.ignored.size : sizes[i]) + 2));
-      const ns = podNamespace(pod);
       for (const ni of all) {
         const node = ni.node!;
         if (requireAll && !hasAllKeys(node, cs)) continue;
-        for (const c of cs) {
+        for (let i = 0; i < cs.length; i++) {
+          const c = cs[i];
           if (c.topologyKey === HOSTNAME || !includes(c, pod, node)) continue;
           const k = `${c.topologyKey}\0${node.metadata.labels?.[c.topologyKey] ?? ""}`;
           const cur = st.pairs.get(k);
           if (cur === undefined) continue;
-          st.pairs.set(k, cur + countMatching(ni.pods, c.selector, ns));
+          st.pairs.set(k, cur + countOnNode(ni, c, ns, keys[i]));
         }
       }
       state.write(SCORE_KEY, st);
@@ -276,7 +303,7 @@ export function newPodTopologySpread(rawArgs: unknown, handle: Framework): PreFi
       st.constraints.forEach((c, i) => {
         const v = labels[c.topologyKey];
         if (v === undefined) return;
-        const cnt = c.topologyKey === HOSTNAME ? countMatching(nodeInfo.pods, c.selector, podNamespace(pod)) : (st.pairs.get(`${c.topologyKey}\0${v}`) ?? 0);
+        const cnt = c.topologyKey === HOSTNAME ? countOnNode(nodeInfo, c, st.namespace, st.keys[i]) : (st.pairs.get(`${c.topologyKey}\0${v}`) ?? 0);
         score += cnt * st.weights[i] + (c.maxSkew - 1);
       });
       return Math.round(score);
