@@ -25,6 +25,26 @@ describe("EventRecorder and leader election", () => {
     await tc.stop();
   });
 
+  it("drops events beyond its queue with one warning, not one per event", async () => {
+    const cm = await tc.client.for("v1", "ConfigMap").create("default", { metadata: { name: "ev-flood" } });
+    const r = new EventRecorder(tc.client, { component: "flood-test" });
+    const lines: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      for (let i = 0; i < 1200; i++) r.event(cm, "Normal", "Flood", `event ${i}`);
+    } finally {
+      process.stderr.write = write;
+    }
+    const warnings = lines.filter((l) => l.includes("event queue full"));
+    assert.equal(warnings.length, 1, "one warning for the burst");
+    assert.equal(JSON.parse(warnings[0]).dropped, 1);
+    await r.flush();
+  });
+
   it("records events and aggregates identical ones", async () => {
     const cm = await tc.client.for("v1", "ConfigMap").create("default", { metadata: { name: "ev-target" } });
     const node = await tc.client.for("v1", "Node").create("", { metadata: { name: "ev-node" } });

@@ -3,7 +3,8 @@
  * without blocking the caller. Identical events (same involved object, type,
  * reason, message and source) within ten minutes are aggregated by patching
  * count and lastTimestamp of the existing Event, as upstream's correlator does.
- * Failures are logged and dropped; the pending queue is bounded.
+ * Failures are logged and dropped; the pending queue is bounded (events
+ * beyond it are dropped and counted in a warning at most every 10 s).
  */
 import type { KObject } from "../api/types.ts";
 import { log as rootLog } from "../machinery/log.ts";
@@ -18,6 +19,8 @@ const aggregateWindowMs = 10 * 60 * 1000;
 const maxPending = 1000;
 /** Remembered events (oldest evicted first). */
 const maxRemembered = 4096;
+/** Dropped events are reported at most this often (with their count), not one log line each. */
+const dropReportMs = 10_000;
 
 interface Pending {
   key: string;
@@ -49,6 +52,8 @@ export class EventRecorder {
   readonly #queue: Pending[] = [];
   readonly #seen = new Map<string, Seen>();
   #running: Promise<void> | undefined;
+  #dropped = 0;
+  #lastDropReport = -Infinity;
 
   constructor(client: ApiClient, source: { component: string; host?: string }) {
     this.#events = client.for("v1", "Event");
@@ -62,7 +67,13 @@ export class EventRecorder {
    */
   event(obj: KObject, type: "Normal" | "Warning", reason: string, message: string): void {
     if (this.#queue.length >= maxPending) {
-      log.warn("event queue full, dropping event", { reason, object: obj.metadata?.name });
+      this.#dropped++;
+      const now = performance.now();
+      if (now - this.#lastDropReport >= dropReportMs) {
+        log.warn("event queue full, dropping events", { dropped: this.#dropped, reason, object: obj.metadata?.name });
+        this.#dropped = 0;
+        this.#lastDropReport = now;
+      }
       return;
     }
     const io = involvedObject(obj);
