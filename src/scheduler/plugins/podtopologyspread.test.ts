@@ -70,3 +70,25 @@ test("hard constraint: the memoised minimum follows AddPod during preemption dry
   assert.equal(fwk.runPreFilterExtensionAddPod(state, pod, w2, b2), undefined);
   assert.equal(fwk.runFilterPlugins(state, pod, a), undefined);
 });
+
+test("hard constraint: a domain counted in one cycle does not linger into the next (nor into a state's clone)", () => {
+  const H = "kubernetes.io/hostname";
+  const fwk = frameworkWith({ preFilter: ["PodTopologySpread"], filter: ["PodTopologySpread"] });
+  const pod = makePod("p", { labels: web, spec: { topologySpreadConstraints: [tsc(H, "DoNotSchedule")] } });
+  const placed = [makePod("w1", { node: "a", labels: web }), makePod("w2", { node: "b", labels: web })];
+  const three = Snapshot.from([makeNode("a"), makeNode("b"), makeNode("c")], placed);
+  assert.deepEqual(filterAll(fwk, pod, three), { a: ERR_REASON_CONSTRAINTS_NOT_MATCH, b: ERR_REASON_CONSTRAINTS_NOT_MATCH, c: "" });
+  const two = Snapshot.from([makeNode("a"), makeNode("b")], placed);
+  assert.deepEqual(filterAll(fwk, pod, two), { a: "", b: "" }, "node c is gone: the minimum is 1, not c's 0");
+
+  fwk.snapshot = three;
+  const state = new CycleState();
+  assert.equal(fwk.runPreFilterPlugins(state, pod, three.nodeInfoList).status, undefined);
+  const copy = state.clone();
+  const c2 = three.get("c")!.clone();
+  const w3 = makePod("w3", { node: "c", labels: web });
+  c2.addPod(w3);
+  assert.equal(fwk.runPreFilterExtensionAddPod(copy, pod, w3, c2), undefined);
+  assert.equal(fwk.runFilterPlugins(copy, pod, three.get("a")!), undefined, "in the copy every domain has one pod");
+  assert.equal(fwk.runFilterPlugins(state, pod, three.get("a")!)?.message(), ERR_REASON_CONSTRAINTS_NOT_MATCH, "the original is unchanged");
+});

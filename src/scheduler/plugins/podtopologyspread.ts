@@ -118,28 +118,93 @@ function countOnNode(ni: NodeInfo, c: Constraint, ns: string, key: string): numb
   return n;
 }
 
+/**
+ * The values one topology key takes, numbered. One instance per key is
+ * shared by the scheduling cycles of a plugin instance, so that PreFilter
+ * counts into an array indexed by domain instead of building a map of every
+ * domain (every node, for kubernetes.io/hostname) for every pod.
+ */
+class Domains {
+  readonly ids = new Map<string, number>();
+
+  idOf(value: string): number {
+    let i = this.ids.get(value);
+    if (i === undefined) {
+      i = this.ids.size;
+      this.ids.set(value, i);
+    }
+    return i;
+  }
+}
+
+/** One cycle's matching-pod counts per domain of one topology key (-1: the domain is not counted). */
+class KeyCounts {
+  readonly domains: Domains;
+  counts: Float64Array;
+  /** Domains with a count (the `key=value` pairs upstream has). */
+  present = 0;
+
+  constructor(domains: Domains, counts?: Float64Array, present = 0) {
+    this.domains = domains;
+    this.counts = counts ?? new Float64Array(domains.ids.size).fill(-1);
+    this.present = present;
+  }
+
+  add(value: string, n: number): void {
+    const i = this.domains.idOf(value);
+    if (i >= this.counts.length) {
+      const grown = new Float64Array(Math.max(i + 1, this.counts.length * 2)).fill(-1);
+      grown.set(this.counts);
+      this.counts = grown;
+    }
+    if (this.counts[i] < 0) {
+      this.counts[i] = 0;
+      this.present++;
+    }
+    this.counts[i] += n;
+  }
+
+  get(value: string): number {
+    const i = this.domains.ids.get(value);
+    return i === undefined || i >= this.counts.length || this.counts[i] < 0 ? 0 : this.counts[i];
+  }
+
+  min(): number {
+    let min = Infinity;
+    for (let i = 0; i < this.counts.length; i++) if (this.counts[i] >= 0 && this.counts[i] < min) min = this.counts[i];
+    return min;
+  }
+}
+
 class FilterState implements StateData {
   constraints: Constraint[];
-  /** Topology key -> topology value -> matching pods (the `key=value` pairs upstream counts). */
-  counts = new Map<string, Map<string, number>>();
+  readonly #domains: (key: string) => Domains;
+  /** Topology key -> matching pods per domain (the `key=value` pairs upstream counts). */
+  readonly #counts = new Map<string, KeyCounts>();
   /** minMatch per constraint, computed on first use after a change (Filter asks once per node). */
   #minMatch = new Map<Constraint, number>();
 
-  constructor(constraints: Constraint[]) {
+  constructor(constraints: Constraint[], domains: (key: string) => Domains) {
     this.constraints = constraints;
+    this.#domains = domains;
+  }
+
+  #keyCounts(key: string): KeyCounts {
+    let kc = this.#counts.get(key);
+    if (!kc) this.#counts.set(key, (kc = new KeyCounts(this.#domains(key))));
+    return kc;
   }
 
   /** Adds `n` matching pods to the pair `key=value`. */
   add(key: string, value: string, n: number): void {
-    let m = this.counts.get(key);
-    if (!m) this.counts.set(key, (m = new Map()));
-    m.set(value, (m.get(value) ?? 0) + n);
-    this.#minMatch.clear();
+    this.#keyCounts(key).add(value, n);
+    // clear() allocates a new table even when empty: PreFilter adds once per node.
+    if (this.#minMatch.size) this.#minMatch.clear();
   }
 
   /** Matching pods in the pair `key=value`. */
   count(key: string, value: string): number {
-    return this.counts.get(key)?.get(value) ?? 0;
+    return this.#counts.get(key)?.get(value) ?? 0;
   }
 
   /** Minimum matching count over the key's domains (0 when fewer than minDomains). */
@@ -150,12 +215,10 @@ class FilterState implements StateData {
   }
 
   #computeMinMatch(c: Constraint): number {
-    const values = this.counts.get(c.topologyKey);
-    const domains = values?.size ?? 0;
+    const kc = this.#counts.get(c.topologyKey);
+    const domains = kc?.present ?? 0;
     if (domains < c.minDomains || domains === 0) return 0;
-    let min = Infinity;
-    for (const v of values!.values()) if (v < min) min = v;
-    return min;
+    return kc!.min();
   }
 
   update(pod: KObject, other: KObject, node: KObject, sign: number): void {
@@ -167,8 +230,8 @@ class FilterState implements StateData {
   }
 
   clone(): FilterState {
-    const c = new FilterState(this.constraints);
-    for (const [k, m] of this.counts) c.counts.set(k, new Map(m));
+    const c = new FilterState(this.constraints, this.#domains);
+    for (const [k, kc] of this.#counts) c.#counts.set(k, new KeyCounts(kc.domains, kc.counts.slice(), kc.present));
     return c;
   }
 }
@@ -209,6 +272,16 @@ export function newPodTopologySpread(rawArgs: unknown, handle: Framework): PreFi
     return { cs: wanted.map((c) => toConstraint(pod, c, sel)), defaulted: true };
   };
 
+  // Domain numbering per topology key, kept across cycles; renumbered from
+  // scratch once it holds far more values than there are nodes (nodes come
+  // and go), so it stays bounded.
+  const domainsByKey = new Map<string, Domains>();
+  const domainsFor = (key: string): Domains => {
+    let d = domainsByKey.get(key);
+    if (!d || d.ids.size > 2 * handle.snapshot.numNodes + 1024) domainsByKey.set(key, (d = new Domains()));
+    return d;
+  };
+
   const extensions = {
     addPod(state: CycleState, pod: KObject, pi: PodInfo, nodeInfo: NodeInfo) {
       state.read<FilterState>(FILTER_KEY)?.update(pod, pi.pod, nodeInfo.node!, 1);
@@ -225,7 +298,7 @@ export function newPodTopologySpread(rawArgs: unknown, handle: Framework): PreFi
     preFilter(state: CycleState, pod: KObject, nodes: NodeInfo[]) {
       const { cs } = constraintsFor(pod, "DoNotSchedule");
       if (cs.length === 0) return newStatus(Code.Skip);
-      const s = new FilterState(cs);
+      const s = new FilterState(cs, domainsFor);
       const ns = podNamespace(pod);
       const keys = cs.map((c) => countKey(c, ns));
       for (const ni of nodes) {
