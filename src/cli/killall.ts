@@ -6,7 +6,8 @@
  * release their addresses, iptables rules and network namespaces. Then, whatever is still there: processes of the data
  * directory (containerd, shims) and of the node's cgroups are killed, mounts
  * under the data directory are unmounted, the node's cgroups, CNI bridges and
- * CNI iptables chains are removed.
+ * CNI iptables chains (and empty, unreferenced per-pod CNI chains) are
+ * removed.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from "node:fs";
@@ -31,7 +32,8 @@ Flags:
   -h, --help         show this help
 
 The CNI bridges and iptables chains removed are those of the networks
-configured in <data-dir>/agent/etc/cni/net.d.
+configured in <data-dir>/agent/etc/cni/net.d, plus per-pod CNI chains that
+are empty and unreferenced (left by an interrupted CNI DEL).
 `;
 
 /** What killall removes. */
@@ -210,6 +212,35 @@ export async function killall(o: KillallOptions): Promise<void> {
     if (tryRun("ip", ["link", "delete", bridge, "type", "bridge"]) !== undefined) log(`removed bridge ${bridge}`);
   }
   for (const network of net.networks) removeCniIptables(network, log);
+  removeOrphanCniChains(log);
+}
+
+/**
+ * Per-pod CNI chains (`CNI-` and 24 hex digits, the bridge plugin's naming)
+ * in `iptables-save -t nat` output that hold no rule and that no rule jumps
+ * to: what a CNI DEL interrupted between unlinking and deleting its chain
+ * leaves behind. They do nothing, and no comment says whose they were.
+ */
+export function orphanCniChains(saved: string): string[] {
+  const declared: string[] = [];
+  const used = new Set<string>();
+  for (const line of saved.split("\n")) {
+    const decl = /^:(CNI-[0-9a-f]{24}) /.exec(line);
+    if (decl) declared.push(decl[1]);
+    if (!line.startsWith("-A ")) continue;
+    used.add(line.split(" ")[1]);
+    const target = / -[jg] (CNI-[0-9a-f]{24})(?: |$)/.exec(line)?.[1];
+    if (target) used.add(target);
+  }
+  return declared.filter((c) => !used.has(c));
+}
+
+function removeOrphanCniChains(log: (l: string) => void): void {
+  const saved = tryRun("iptables-save", ["-t", "nat"]);
+  if (!saved) return;
+  let removed = 0;
+  for (const chain of orphanCniChains(saved)) if (tryRun("iptables", ["-t", "nat", "-X", chain]) !== undefined) removed++;
+  if (removed) log(`removed ${removed} empty CNI iptables chains`);
 }
 
 /** Drops nat-table CNI chains and rules whose comment names `network`. */
