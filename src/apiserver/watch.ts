@@ -187,28 +187,19 @@ export async function serveWatch(
     req.on("close", close);
     res.on("close", close);
   };
-  const sharedLine = groupLine(info, memoKeys);
-  // Watchers that would all receive the same bytes share one broadcast.
-  if (rep.kind === "json" && !selector && !exactKey) {
-    let replay: CacheEvent[];
-    try {
-      replay = reg.cache.eventsSince(info.storage, prefix, fromRev);
-    } catch (err) {
-      if (err instanceof TooOldError) {
-        res.end(line("ERROR", new StatusError("Expired", `too old resource version: ${rv} (${reg.cache.revision})`).toStatus()));
-        return;
-      }
-      throw err;
-    }
-    membership = joinGroup(reg.cache, info.storage, prefix, `${gv}|${info.kind}|${prefix}`, (ev) => sharedLine(ev), close);
-    outlet = new Outlet(sink, membership.broadcast);
-    if (pending) write(pending);
-    for (const ev of replay) write(sharedLine(ev));
-    startTimers();
-    return;
-  }
-  outlet = new Outlet(sink);
   try {
+    // Watchers that would all receive the same bytes share one broadcast.
+    if (rep.kind === "json" && !selector && !exactKey) {
+      const replay = reg.cache.eventsSince(info.storage, prefix, fromRev);
+      const sharedLine = groupLine(info, memoKeys);
+      membership = joinGroup(reg.cache, info.storage, prefix, `${gv}|${info.kind}|${prefix}`, sharedLine, close);
+      outlet = new Outlet(sink, membership.broadcast);
+      if (pending) write(pending);
+      for (const ev of replay) write(sharedLine(ev));
+      startTimers();
+      return;
+    }
+    outlet = new Outlet(sink);
     unregister = reg.cache.watch(info.storage, prefix, fromRev, {
       onEvents: (events) => {
         for (const ev of events) {

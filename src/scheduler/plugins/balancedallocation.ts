@@ -11,7 +11,7 @@ import type { PreScorePlugin, ScorePlugin } from "../framework/interface.ts";
 import { Num, type NodeInfo } from "../framework/node_info.ts";
 import { Code, newStatus } from "../framework/status.ts";
 import { Names } from "./names.ts";
-import { allocatableAndRequested, DEFAULT_RESOURCES, isCpuThenMemory, podRequestList, scoredResources, type ResourceSpec } from "./resource_allocation.ts";
+import { allocatableAndRequested, DEFAULT_RESOURCES, isCpuThenMemory, podRequestList, type ResourceSpec } from "./resource_allocation.ts";
 
 export interface BalancedAllocationArgs {
   resources?: ResourceSpec[];
@@ -53,7 +53,6 @@ export function balancedScore(requested: number[], allocatable: number[]): numbe
 export function newBalancedAllocation(rawArgs: unknown): PreScorePlugin & ScorePlugin {
   const args = (rawArgs ?? {}) as BalancedAllocationArgs;
   const resources = args.resources?.length ? args.resources.map((r) => ({ name: r.name, weight: r.weight || 1 })) : DEFAULT_RESOURCES;
-  const scored = scoredResources(resources);
   const alloc = new Array<number>(resources.length).fill(0);
   const req = new Array<number>(resources.length).fill(0);
   const cpuThenMemory = isCpuThenMemory(resources);
@@ -77,7 +76,7 @@ export function newBalancedAllocation(rawArgs: unknown): PreScorePlugin & ScoreP
         const mem = Math.min((n[Num.ReqMem] + podReqs[1]) / allocMem, 1);
         return Math.trunc((1 - Math.abs((cpu - mem) / 2)) * MAX_NODE_SCORE);
       }
-      allocatableAndRequested(nodeInfo, scored, podReqs, true, alloc, req);
+      allocatableAndRequested(nodeInfo, resources, podReqs, true, alloc, req);
       return balancedScore(req, alloc);
     },
   } satisfies PreScorePlugin & ScorePlugin;

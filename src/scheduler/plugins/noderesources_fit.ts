@@ -15,7 +15,7 @@ import { podInfoFor } from "../framework/pod_info.ts";
 import type { Resource } from "../framework/resources.ts";
 import { Code, newStatus } from "../framework/status.ts";
 import { Names } from "./names.ts";
-import { allocatableAndRequested, DEFAULT_RESOURCES, isCpuThenMemory, podRequestList, scoredResources, type ResourceSpec } from "./resource_allocation.ts";
+import { allocatableAndRequested, DEFAULT_RESOURCES, isCpuThenMemory, podRequestList, type ResourceSpec } from "./resource_allocation.ts";
 
 export type ScoringStrategyType = "LeastAllocated" | "MostAllocated" | "RequestedToCapacityRatio";
 
@@ -185,7 +185,6 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
   }
   const ignored = new Set(args.ignoredResources ?? []);
   const ignoredGroups = new Set(args.ignoredResourceGroups ?? []);
-  const scored = scoredResources(resources);
   const alloc = new Array<number>(resources.length).fill(0);
   const req = new Array<number>(resources.length).fill(0);
   const fast = isCpuThenMemory(resources) ? perResource : undefined;
@@ -238,7 +237,7 @@ export function newNodeResourcesFit(rawArgs: unknown): PreFilterPlugin & FilterP
         }
         return weights === 0 ? 0 : Math.trunc(score / weights);
       }
-      allocatableAndRequested(nodeInfo, scored, podReqs, false, alloc, req);
+      allocatableAndRequested(nodeInfo, resources, podReqs, false, alloc, req);
       return scorer(req, alloc);
     },
     eventsToRegister: (): ClusterEvent[] => [
