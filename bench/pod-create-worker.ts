@@ -2,13 +2,17 @@
  * Pod-creating worker thread for the scheduler benchmarks: creates the pods
  * `<prefix>-<i>` for i in [from, to) from a template with `concurrency`
  * requests in flight and reports, per pod, the wall-clock time (epoch ms,
- * sub-millisecond) at which its create request was sent.
+ * sub-millisecond) at which its create request was sent. It uses tskube's own
+ * API client with the admin kubeconfig (one HTTP/2 connection, as a client-go
+ * load generator such as upstream's scheduler_perf would).
  */
+import { join } from "node:path";
 import { parentPort, workerData } from "node:worker_threads";
-import { adminClient } from "./lib.ts";
+import { findResource } from "../src/api/resources.ts";
+import type { KObject } from "../src/api/types.ts";
+import { ApiClient, loadKubeconfig } from "../src/client/index.ts";
 
 export interface PodCreateJob {
-  port: number;
   dataDir: string;
   namespace: string;
   prefix: string;
@@ -27,8 +31,8 @@ export interface PodCreateResult {
 }
 
 const job = workerData as PodCreateJob;
-const client = adminClient({ port: job.port, dataDir: job.dataDir }, job.concurrency);
-const path = `/api/v1/namespaces/${job.namespace}/pods`;
+const client = new ApiClient(loadKubeconfig(join(job.dataDir, "kubeconfig.yaml")), { userAgent: "bench-create" });
+const pods = client.resource(findResource("", "v1", "pods")!);
 const sentAt = new Array<number>(job.to - job.from).fill(NaN);
 let failed = 0;
 let firstError: string | undefined;
@@ -39,13 +43,14 @@ await Promise.all(
       const i = next++;
       const pod = { ...job.template, metadata: { ...job.template.metadata, name: `${job.prefix}-${i}` } };
       sentAt[i - job.from] = performance.timeOrigin + performance.now();
-      const r = await client.call("POST", path, pod).catch((err: Error) => ({ status: 0, body: String(err) }));
-      if (r.status !== 201) {
+      try {
+        await pods.create(job.namespace, pod as unknown as KObject);
+      } catch (err) {
         failed++;
-        firstError ??= `${r.status} ${r.body.slice(0, 300)}`;
+        firstError ??= String(err).slice(0, 300);
       }
     }
   }),
 );
-client.agent.destroy();
+client.close();
 parentPort!.postMessage({ sentAt, failed, firstError } satisfies PodCreateResult);

@@ -3,8 +3,8 @@
  * scheduler and controller-manager in one process), N simulated nodes in a
  * `tskube sim-nodes` child process (4 CPU, 16Gi, 110 pods each; they also move
  * bound pods to Running, which loads the apiserver), and P pods created by two
- * worker threads with many concurrent POSTs. The benchmark watches the pods
- * and measures from the first create sent to the last pod seen with
+ * worker threads with many concurrent POSTs (tskube's API client, HTTP/2).
+ * The benchmark watches the pods and measures from the first create sent to the last pod seen with
  * spec.nodeName set (pods/s), plus per-pod create→bind latency percentiles,
  * the binding rate between the first and the last bind, time to all Running,
  * the server's CPU seconds (also split by thread: apiserver, controller-manager,
@@ -130,7 +130,6 @@ async function runCase(w: Workload, nodes: number): Promise<CaseResult> {
     const created = Promise.all(
       Array.from({ length: threads }, (_, i) => {
         const job: PodCreateJob = {
-          port: server!.port,
           dataDir: server!.dataDir,
           namespace: "bench",
           prefix: "pod",

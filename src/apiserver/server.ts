@@ -1,11 +1,14 @@
 /**
- * The kube-apiserver: an HTTPS server that authenticates client certificates,
+ * The kube-apiserver: an HTTPS server (HTTP/2 negotiated by ALPN, as upstream
+ * serves it, with HTTP/1.1 for clients that do not offer it and for upgrades)
+ * that authenticates client certificates,
  * serves discovery, OpenAPI, version and health endpoints, and routes resource
  * requests to the generic registry over the datastore (through the watch
  * cache). It is the only component that touches the datastore.
  */
-import { createServer, type Server } from "node:https";
+import { createSecureServer, type Http2ServerRequest, type Http2Session } from "node:http2";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import { findResource } from "../api/resources.ts";
 import type { KObject } from "../api/types.ts";
@@ -60,17 +63,25 @@ import { kubeVersion } from "../api/version.ts";
 /** An authenticated caller. */
 export type { UserInfo } from "./authn/index.ts";
 
+/** Flow-control windows for what clients send: a request body streams without waiting on window updates. */
+const streamWindowBytes = 1 << 20;
+const sessionWindowBytes = 16 << 20;
+
+/** node:http's timeouts, which allowHTTP1 applies to HTTP/1.1 connections (node's types omit them). */
+const http1Timeouts = { keepAliveTimeout: 120_000, requestTimeout: 0, headersTimeout: 60_000 };
+
 const publicPaths = new Set(["/version", "/healthz", "/livez", "/readyz"]);
 
-/** Users by connection: a client certificate is verified once per TLS connection. */
-const connectionUsers = new WeakMap<TLSSocket, UserInfo | null>();
+/** Users by connection (HTTP/2 session or HTTP/1.1 socket): a client certificate is verified once per TLS connection. */
+const connectionUsers = new WeakMap<object, UserInfo | null>();
 
 function authenticate(req: IncomingMessage): UserInfo | undefined {
-  const sock = req.socket as TLSSocket;
-  let user = connectionUsers.get(sock);
+  const conn: object = (req as unknown as Http2ServerRequest).stream?.session ?? req.socket;
+  let user = connectionUsers.get(conn);
   if (user === undefined) {
-    user = certificateUser(sock) ?? null;
-    connectionUsers.set(sock, user);
+    // Over HTTP/2, req.socket stands in for the session's TLS socket.
+    user = certificateUser(req.socket as TLSSocket) ?? null;
+    connectionUsers.set(conn, user);
   }
   return user ?? undefined;
 }
@@ -166,18 +177,26 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     await handleResource(ctx);
   };
 
-  const server: Server = createServer(
+  // The HTTP/2 compatibility request and response mirror node:http's; the
+  // handlers use them through that shape, and look at httpVersionMajor where
+  // the protocols differ (watch framing).
+  const server = createSecureServer(
     {
       key: o.serving.key,
       cert: o.serving.cert,
       ca: o.ca.cert,
       requestCert: true,
       rejectUnauthorized: false,
-      keepAliveTimeout: 120_000,
-      requestTimeout: 0,
-      headersTimeout: 60_000,
+      allowHTTP1: true,
+      // Upstream's default stream limit per connection; one client's informers share a connection.
+      settings: { maxConcurrentStreams: 250, initialWindowSize: streamWindowBytes },
+      // Outbound data buffered per session (MB) before new streams are refused; watches may hold much.
+      maxSessionMemory: 64,
+      ...http1Timeouts,
     },
-    (req, res) => {
+    (h2req, h2res) => {
+      const req = h2req as unknown as IncomingMessage;
+      const res = h2res as unknown as ServerResponse;
       const start = Date.now();
       inFlight++;
       handle(req, res)
@@ -192,6 +211,19 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
         });
     },
   );
+  const sessions = new Set<Http2Session>();
+  const sockets = new Set<Socket>();
+  server.on("session", (s: Http2Session) => {
+    sessions.add(s);
+    s.on("close", () => sessions.delete(s));
+    s.setLocalWindowSize(sessionWindowBytes);
+  });
+  // A broken session or stream ends that connection or request, never the server.
+  server.on("sessionError", () => {});
+  server.on("secureConnection", (sock: Socket) => {
+    sockets.add(sock);
+    sock.on("close", () => sockets.delete(sock));
+  });
   server.on("clientError", (_err, socket) => socket.destroy());
   // Upgraded requests (exec, attach, port-forward): same authentication as normal requests.
   server.on("upgrade", (req: IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => {
@@ -221,11 +253,12 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
       ready = false;
       stop.abort();
       server.close();
-      server.closeIdleConnections();
+      for (const s of sessions) s.close();
       if (inFlight > 0) {
         await Promise.race([new Promise<void>((r) => (idle = r)), new Promise((r) => setTimeout(r, 10_000))]);
       }
-      server.closeAllConnections();
+      for (const s of sessions) s.destroy();
+      for (const sock of sockets) sock.destroy();
       cache.stop();
     },
   };

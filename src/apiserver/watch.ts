@@ -7,6 +7,8 @@
  * timeoutSeconds and slow-consumer protection.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerResponse } from "node:http2";
+import type { Writable } from "node:stream";
 import type { ResourceInfo } from "../api/resources.ts";
 import { groupVersion } from "../api/resources.ts";
 import type { KObject } from "../api/types.ts";
@@ -145,15 +147,18 @@ export async function serveWatch(
     outlet?.close();
     res.end();
   };
-  // The response is chunk-encoded and its headers are flushed before any
-  // event, so complete chunks framed by the shared writer go straight to the
-  // socket; res.end() then writes the terminating chunk.
+  // Over HTTP/1.1 the response is chunk-encoded and its headers are flushed
+  // before any event, so complete chunks framed by the shared writer go
+  // straight to the socket; res.end() then writes the terminating chunk.
+  // Over HTTP/2 the writer's raw bytes go to the response's stream.
+  const h2 = (res as unknown as Http2ServerResponse).stream;
+  const out: Writable | null = req.httpVersionMajor === 2 ? h2 : res.socket;
   const sink: ChunkSink = {
-    writeFramed(framed) {
-      const sock = res.socket;
-      if (closed || !sock || sock.destroyed) return;
-      sock.write(framed);
-      if (sock.writableLength > maxBufferedBytes) close();
+    chunked: req.httpVersionMajor !== 2,
+    write(buf) {
+      if (closed || !out || out.destroyed) return;
+      out.write(buf);
+      if (out.writableLength > maxBufferedBytes) close();
     },
   };
   let outlet: Outlet | undefined;
@@ -161,11 +166,9 @@ export async function serveWatch(
     if (!closed) outlet?.push(s);
   };
 
-  res.writeHead(200, {
-    "Content-Type": rep.kind === "yaml" ? "application/json" : "application/json",
-    "Transfer-Encoding": "chunked",
-    "Cache-Control": "no-cache, private",
-  });
+  const headers: Record<string, string> = { "Content-Type": "application/json", "Cache-Control": "no-cache, private" };
+  if (req.httpVersionMajor !== 2) headers["Transfer-Encoding"] = "chunked";
+  res.writeHead(200, headers);
   res.flushHeaders();
 
   const startRev = reg.cache.revision;

@@ -1,5 +1,6 @@
 /**
- * Tests for the coalescing watch writer: HTTP chunk framing, coalescing of
+ * Tests for the coalescing watch writer: HTTP/1.1 chunk framing and raw
+ * HTTP/2 bytes, coalescing of
  * queued lines into one write, broadcasts (one framed buffer for members at
  * the same position, late joiners, private lines kept in order with the
  * shared ones, trimming), the flush interval growing with the cost of a
@@ -10,9 +11,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Broadcast, flushIntervalMs, flushSliceSize, frameChunk, Outlet, type ChunkSink } from "./watchwriter.ts";
 
-function sink(): ChunkSink & { writes: Buffer[]; text: () => string } {
+function sink(chunked = true): ChunkSink & { writes: Buffer[]; text: () => string } {
   const writes: Buffer[] = [];
-  return { writes, writeFramed: (b) => writes.push(b), text: () => writes.map((b) => b.toString()).join("") };
+  return { chunked, writes, write: (b) => writes.push(b), text: () => writes.map((b) => b.toString()).join("") };
 }
 
 const settle = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -51,6 +52,22 @@ describe("watch writer", () => {
     assert.equal(sinks[0].writes[0], sinks[1].writes[0], "members at the same position share the buffer");
     assert.equal(sinks[0].writes[0], sinks[2].writes[0]);
     assert.equal(sinks[0].text(), framed(ev1, ev2));
+    for (const o of outlets) o.close();
+  });
+
+  it("writes raw bytes to HTTP/2 members and chunks to HTTP/1.1 members of one broadcast", async () => {
+    const b = new Broadcast();
+    const sinks = [sink(true), sink(false), sink(false), sink(true), sink(false)];
+    const outlets = sinks.map((s) => new Outlet(s, b));
+    b.append(Buffer.from("one\n"));
+    outlets[2].push("private\n");
+    b.append(Buffer.from("two\n"));
+    await settle();
+    assert.equal(sinks[0].text(), framed("one\n", "two\n"));
+    assert.equal(sinks[1].text(), "one\ntwo\n", "no chunk framing on an HTTP/2 stream");
+    assert.equal(sinks[2].text(), "one\nprivate\ntwo\n");
+    assert.equal(sinks[0].writes[0], sinks[3].writes[0], "chunked members share their buffer");
+    assert.equal(sinks[1].writes[0], sinks[4].writes[0], "so do raw members");
     for (const o of outlets) o.close();
   });
 
@@ -117,7 +134,8 @@ describe("watch writer", () => {
     };
     const times: number[] = [];
     const sinks = Array.from({ length: 20 }, (_, i) => ({
-      writeFramed: () => {
+      chunked: true,
+      write: () => {
         if (i === 0) times.push(performance.now());
         busy(2);
         if (i === 19 && times.length === 1) b.append(Buffer.from("two\n"));
@@ -144,7 +162,7 @@ describe("watch writer", () => {
         if (b) b.append(ev);
         else for (const o of outlets) o.push(ev);
       };
-      first.writeFramed = (buf) => {
+      first.write = (buf) => {
         first.writes.push(buf);
         if (sent) return;
         sent = true;

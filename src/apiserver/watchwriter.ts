@@ -10,8 +10,8 @@
  * Watchers that receive identical bytes (same resource and version, same
  * collection, no selector: typically informers) join one `Broadcast`: an
  * event line is appended to it once, not queued once per watcher, and the
- * outlets of a broadcast that are at the same position share one framed
- * buffer. An outlet may also carry private lines (its initial events, replayed
+ * outlets of a broadcast that are at the same position share one buffer
+ * (one per framing: HTTP/1.1 chunks or raw HTTP/2 data). An outlet may also carry private lines (its initial events, replayed
  * history, bookmarks); they are written in order with the broadcast's lines,
  * after every line the broadcast had when they were pushed.
  *
@@ -41,10 +41,13 @@ export const flushSliceSize = 32;
 
 export interface ChunkSink {
   /**
-   * Writes one complete HTTP/1.1 chunk (`<hex length>\r\n<data>\r\n`) holding
-   * the queued lines. The buffer is shared between sinks: never modify it.
+   * True when the response is HTTP/1.1 chunked: each write is then one
+   * complete chunk (`<hex length>\r\n<data>\r\n`). False for HTTP/2, where
+   * writes are the raw body bytes (the stream frames them).
    */
-  writeFramed(framed: Buffer): void;
+  readonly chunked: boolean;
+  /** Writes the queued lines, framed as `chunked` says. The buffer is shared between sinks: never modify it. */
+  write(buf: Buffer): void;
 }
 
 type Chunk = Buffer | string;
@@ -60,10 +63,20 @@ let passWork = 0;
 let interval = flushIntervalMs;
 let pass = 0;
 
-/** Frames `chunks` as one HTTP chunk. */
+/** The bytes of `chunks`, joined. */
+function joinChunks(chunks: Chunk[]): Buffer {
+  return chunks.length === 1 && typeof chunks[0] !== "string" ? chunks[0] : Buffer.concat(chunks.map((c) => (typeof c === "string" ? Buffer.from(c) : c)));
+}
+
+/** Frames `chunks` as one HTTP/1.1 chunk. */
 export function frameChunk(chunks: Chunk[]): Buffer {
-  const body = chunks.length === 1 && typeof chunks[0] !== "string" ? chunks[0] : Buffer.concat(chunks.map((c) => (typeof c === "string" ? Buffer.from(c) : c)));
+  const body = joinChunks(chunks);
   return Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, Buffer.from("\r\n")]);
+}
+
+/** `chunks` as one write to a sink of the given framing. */
+function encodeFor(chunked: boolean, chunks: Chunk[]): Buffer {
+  return chunked ? frameChunk(chunks) : joinChunks(chunks);
 }
 
 /** A log of event lines shared by the outlets that joined it. */
@@ -72,8 +85,9 @@ export class Broadcast {
   private lines: Buffer[] = [];
   private base = 0;
   readonly members = new Set<Outlet>();
-  /** The framed buffer of the last range written, reused by members at the same position. */
+  /** The last range written in each framing (HTTP/1.1 chunked, raw), reused by members at the same position. */
   private framed: { from: number; to: number; buf: Buffer } | undefined;
+  private raw: { from: number; to: number; buf: Buffer } | undefined;
 
   /** Sequence number the next appended line gets. */
   get end(): number {
@@ -96,12 +110,14 @@ export class Broadcast {
     return this.lines.slice(from - this.base, to - this.base);
   }
 
-  /** The framed lines in [from, end), shared by members at the same position. */
-  framedFrom(from: number): Buffer {
+  /** The lines in [from, end) in the given framing, shared by members at the same position. */
+  bytesFrom(from: number, chunked: boolean): Buffer {
     const to = this.end;
-    if (this.framed && this.framed.from === from && this.framed.to === to) return this.framed.buf;
-    const buf = frameChunk(this.range(from, to));
-    this.framed = { from, to, buf };
+    const memo = chunked ? this.framed : this.raw;
+    if (memo && memo.from === from && memo.to === to) return memo.buf;
+    const buf = encodeFor(chunked, this.range(from, to));
+    if (chunked) this.framed = { from, to, buf };
+    else this.raw = { from, to, buf };
     return buf;
   }
 
@@ -113,7 +129,7 @@ export class Broadcast {
       this.lines.splice(0, min - this.base);
       this.base = min;
     }
-    if (this.lines.length === 0) this.framed = undefined;
+    if (this.lines.length === 0) this.framed = this.raw = undefined;
   }
 }
 
@@ -169,9 +185,9 @@ export class Outlet {
     const end = b ? b.end : 0;
     if (this.queue.length === 0) {
       if (!b || this.cursor === end) return;
-      const framed = b.framedFrom(this.cursor);
+      const buf = b.bytesFrom(this.cursor, this.sink.chunked);
       this.cursor = end;
-      this.sink.writeFramed(framed);
+      this.sink.write(buf);
       return;
     }
     const chunks: Chunk[] = [];
@@ -188,7 +204,7 @@ export class Outlet {
     this.queue = [];
     this.positions = [];
     dirtyOutlets.delete(this);
-    this.sink.writeFramed(frameChunk(chunks));
+    this.sink.write(encodeFor(this.sink.chunked, chunks));
   }
 }
 

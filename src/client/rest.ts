@@ -1,15 +1,15 @@
 /**
  * The REST client: typed CRUD, subresources and watch for every resource in
- * the ResourceInfo table, over one keep-alive HTTPS agent per ApiClient, with
+ * the ResourceInfo table, over one HTTP/2 connection per ApiClient, with
  * optional client-side rate limiting. Every non-2xx answer becomes an
  * ApiError carrying the server's Status; transport failures stay plain Errors.
  */
-import { Agent, request, type RequestOptions } from "node:https";
-import type { ClientRequest, IncomingMessage } from "node:http";
+import type { ClientHttp2Stream, IncomingHttpHeaders, IncomingHttpStatusHeader, OutgoingHttpHeaders } from "node:http2";
 import { findByKind, groupVersion, type ResourceInfo } from "../api/resources.ts";
 import type { KObject } from "../api/types.ts";
 import { reasonCodes, StatusError, type Reason, type Status, type StatusDetails } from "../machinery/errors.ts";
 import type { ClientConfig } from "./config.ts";
+import { H2Connection } from "./h2.ts";
 import { TokenBucket } from "./ratelimit.ts";
 
 /** Options of list (and of watch, which extends them). */
@@ -164,27 +164,22 @@ function queryString(q: Call["query"]): string {
   return s ? `?${s}` : "";
 }
 
-/** A connection to one apiserver. Cheap to share; call close() to release sockets. */
+/** A connection to one apiserver. Cheap to share; call close() to release its connection. */
 export class ApiClient {
   readonly config: ClientConfig;
-  readonly #agent: Agent;
-  readonly #url: URL;
+  readonly #conn: H2Connection;
+  readonly #base: string;
   readonly #userAgent: string;
   readonly #timeoutMs: number;
   readonly #limiter: TokenBucket | undefined;
   readonly #clients = new Map<ResourceInfo, ResourceClient<KObject>>();
-  readonly #watches = new Set<ClientRequest>();
+  readonly #watches = new Set<ClientHttp2Stream>();
 
   constructor(cfg: ClientConfig, opts: ApiClientOptions = {}) {
     this.config = cfg;
-    this.#url = new URL(cfg.server);
-    this.#agent = new Agent({
-      keepAlive: true,
-      ca: cfg.ca,
-      cert: cfg.cert,
-      key: cfg.key,
-      rejectUnauthorized: !cfg.insecureSkipVerify,
-    });
+    const url = new URL(cfg.server);
+    this.#base = url.pathname.replace(/\/+$/, "");
+    this.#conn = new H2Connection(url.origin, { ca: cfg.ca, cert: cfg.cert, key: cfg.key, rejectUnauthorized: !cfg.insecureSkipVerify });
     this.#userAgent = opts.userAgent ?? `tskube-client/0.1 node/${process.versions.node}`;
     this.#timeoutMs = opts.timeoutMs ?? 60_000;
     this.#limiter = opts.qps && opts.qps > 0 ? new TokenBucket(opts.qps, opts.burst ?? Math.max(1, opts.qps)) : undefined;
@@ -207,66 +202,68 @@ export class ApiClient {
     return this.resource<T>(info);
   }
 
-  /** Ends open watches and destroys pooled sockets. Requests after close fail. */
+  /** Ends open watches and the connection. Requests after close fail. */
   close(): void {
-    for (const r of this.#watches) r.destroy();
+    for (const st of this.#watches) H2Connection.cancel(st);
     this.#watches.clear();
-    this.#agent.destroy();
+    this.#conn.close();
   }
 
-  #options(c: Call, extraHeaders: Record<string, string>): RequestOptions {
-    const base = this.#url.pathname.replace(/\/+$/, "");
-    const headers: Record<string, string> = { Accept: "application/json", "User-Agent": this.#userAgent, ...extraHeaders };
-    if (this.config.token) headers.Authorization = `Bearer ${this.config.token}`;
-    return {
-      host: this.#url.hostname.replace(/^\[|\]$/g, ""),
-      port: this.#url.port || 443,
-      method: c.method,
-      path: base + c.path + queryString(c.query),
-      agent: this.#agent,
-      headers,
-    };
+  #headers(c: Call, extra: OutgoingHttpHeaders): OutgoingHttpHeaders {
+    const h: OutgoingHttpHeaders = { ":method": c.method, ":path": this.#base + c.path + queryString(c.query), accept: "application/json", "user-agent": this.#userAgent, ...extra };
+    if (this.config.token) h.authorization = `Bearer ${this.config.token}`;
+    return h;
   }
 
   /** Sends one request and resolves with the decoded JSON answer (undefined for an empty body). */
   async request(c: Call): Promise<unknown> {
     if (this.#limiter) await this.#limiter.take();
     const data = c.body === undefined ? undefined : Buffer.from(JSON.stringify(c.body));
-    const headers: Record<string, string> = {};
-    if (data) {
-      headers["Content-Type"] = c.contentType ?? "application/json";
-      headers["Content-Length"] = String(data.length);
-    }
+    const extra: OutgoingHttpHeaders = data ? { "content-type": c.contentType ?? "application/json", "content-length": data.length } : {};
     return new Promise((resolve, reject) => {
-      const req = request(this.#options(c, headers), (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (b: Buffer) => chunks.push(b));
-        res.on("error", reject);
-        res.on("end", () => {
-          clearTimeout(timer);
-          const text = Buffer.concat(chunks).toString("utf8");
-          const code = res.statusCode ?? 0;
-          if (code < 200 || code > 299) return reject(ApiError.fromResponse(code, text));
-          if (text.trim() === "") return resolve(undefined);
-          try {
-            resolve(JSON.parse(text));
-          } catch {
-            reject(new Error(`${c.method} ${c.path}: undecodable response body`));
-          }
-        });
-      });
-      const timer = setTimeout(() => req.destroy(new Error(`${c.method} ${c.path}: timed out after ${this.#timeoutMs} ms`)), this.#timeoutMs);
-      req.on("error", (e) => {
+      let st: ClientHttp2Stream;
+      try {
+        st = this.#conn.stream(this.#headers(c, extra), !data);
+      } catch (err) {
+        return reject(err);
+      }
+      let code = 0;
+      let settled = false;
+      const chunks: Buffer[] = [];
+      const fail = (err: unknown): void => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        reject(e);
+        reject(err);
+      };
+      const timer = setTimeout(() => {
+        fail(new Error(`${c.method} ${c.path}: timed out after ${this.#timeoutMs} ms`));
+        H2Connection.cancel(st);
+      }, this.#timeoutMs);
+      st.on("response", (h: IncomingHttpHeaders & IncomingHttpStatusHeader) => (code = h[":status"] ?? 0));
+      st.on("data", (b: Buffer) => chunks.push(b));
+      st.on("error", fail);
+      st.on("end", () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const text = Buffer.concat(chunks).toString("utf8");
+        if (code < 200 || code > 299) return reject(ApiError.fromResponse(code, text));
+        if (text.trim() === "") return resolve(undefined);
+        try {
+          resolve(JSON.parse(text));
+        } catch {
+          reject(new Error(`${c.method} ${c.path}: undecodable response body`));
+        }
       });
-      req.end(data);
+      st.on("close", () => fail(new Error(`${c.method} ${c.path}: stream closed before the answer (code ${st.rstCode ?? "none"})`)));
+      if (data) st.end(data);
     });
   }
 
   /** Opens a streaming watch request; see ResourceClient.watch. */
   watch(c: Call, onEvent: (ev: WatchEvent<KObject>) => void): WatchHandle {
-    let req: ClientRequest | undefined;
+    let st: ClientHttp2Stream | undefined;
     let stopped = false;
     let settle: { resolve: () => void; reject: (e: unknown) => void } | undefined;
     const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
@@ -274,25 +271,35 @@ export class ApiClient {
     const finish = (err?: unknown): void => {
       if (finished) return;
       finished = true;
-      if (req) this.#watches.delete(req);
+      if (st) {
+        this.#watches.delete(st);
+        H2Connection.cancel(st);
+      }
       if (err && !stopped) settle!.reject(err);
       else settle!.resolve();
     };
     const open = (): void => {
       if (stopped) return finish();
-      req = request(this.#options(c, {}), (res: IncomingMessage) => {
-        const code = res.statusCode ?? 0;
+      try {
+        st = this.#conn.stream(this.#headers(c, {}), true);
+      } catch (err) {
+        return finish(err);
+      }
+      const s = st;
+      this.#watches.add(s);
+      let ended = false;
+      s.on("response", (h: IncomingHttpHeaders & IncomingHttpStatusHeader) => {
+        const code = h[":status"] ?? 0;
         if (code !== 200) {
           const chunks: Buffer[] = [];
-          res.on("data", (b: Buffer) => chunks.push(b));
-          res.on("end", () => finish(ApiError.fromResponse(code, Buffer.concat(chunks).toString("utf8"))));
-          res.on("error", finish);
+          s.on("data", (b: Buffer) => chunks.push(b));
+          s.on("end", () => finish(ApiError.fromResponse(code, Buffer.concat(chunks).toString("utf8"))));
           return;
         }
-        res.setEncoding("utf8");
+        s.setEncoding("utf8");
         let buf = "";
-        res.on("data", (s: string) => {
-          buf += s;
+        s.on("data", (chunk: string) => {
+          buf += chunk;
           let nl: number;
           while (!stopped && (nl = buf.indexOf("\n")) >= 0) {
             const line = buf.slice(0, nl).trim();
@@ -302,19 +309,18 @@ export class ApiClient {
             try {
               ev = JSON.parse(line);
             } catch {
-              req!.destroy();
               return finish(new Error(`watch ${c.path}: undecodable event`));
             }
             onEvent(ev);
           }
         });
-        res.on("end", () => finish());
-        res.on("error", (e) => finish(e));
-        res.on("close", () => finish(res.complete ? undefined : new Error(`watch ${c.path}: connection closed`)));
+        s.on("end", () => {
+          ended = true;
+          finish();
+        });
       });
-      this.#watches.add(req);
-      req.on("error", (e) => finish(e));
-      req.end();
+      s.on("error", (e) => finish(e));
+      s.on("close", () => finish(ended ? undefined : new Error(`watch ${c.path}: connection closed`)));
     };
     if (this.#limiter) this.#limiter.take().then(open, finish);
     else open();
@@ -323,7 +329,6 @@ export class ApiClient {
       stop: () => {
         if (stopped) return;
         stopped = true;
-        req?.destroy();
         finish();
       },
     };
