@@ -3,11 +3,14 @@
  * PKI: authentication, error statuses (401, 404, 406, 413, 415, 400),
  * discovery with ETags and aggregated content types, Table output, and watch
  * semantics (initial events, resume, selector transitions, bookmarks,
- * sendInitialEvents, 410 for revisions the cache no longer holds, timeouts).
+ * sendInitialEvents, 410 for revisions the cache no longer holds, timeouts),
+ * and HTTP/2 beside HTTP/1.1 (ALPN, certificates per session, large bodies,
+ * watch lines without chunk framing from a stream shared with HTTP/1.1).
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Agent, request } from "node:https";
+import { connect, type ClientHttp2Session } from "node:http2";
 import { startTestCluster, type TestCluster } from "../client/testserver.ts";
 import type { ApiServer } from "./server.ts";
 import { groupCount } from "./watchgroups.ts";
@@ -225,5 +228,66 @@ describe("apiserver over HTTPS", () => {
     assert.equal(events[0].object.reason, "Expired");
     const future = await call("GET", "/api/v1/namespaces/w/configmaps?resourceVersion=999999999");
     assert.equal(future.status, 504);
+  });
+  it("speaks HTTP/2 when the client offers it, beside HTTP/1.1", async () => {
+    const h2 = (withCert: boolean): Promise<ClientHttp2Session> =>
+      new Promise((ok, fail) => {
+        const auth = withCert ? { cert: tc.config.cert, key: tc.config.key } : {};
+        const s = connect(`https://127.0.0.1:${api.port}`, { ca: tc.config.ca, ...auth });
+        s.once("connect", () => ok(s));
+        s.once("error", fail);
+      });
+    const send = (s: ClientHttp2Session, method: string, path: string, body?: string): Promise<Reply> =>
+      new Promise((ok, fail) => {
+        const st = s.request({ ":method": method, ":path": path, "content-type": "application/json" }, { endStream: body === undefined });
+        let status = 0;
+        let headers: Record<string, string | string[] | undefined> = {};
+        const chunks: Buffer[] = [];
+        st.on("response", (h) => {
+          status = Number(h[":status"]);
+          headers = h;
+        });
+        st.on("data", (c: Buffer) => chunks.push(c));
+        st.on("end", () => ok({ status, headers, body: Buffer.concat(chunks).toString() }));
+        st.on("error", fail);
+        if (body !== undefined) st.end(body);
+      });
+    const admin = await h2(true);
+    const anonymous = await h2(false);
+    try {
+      assert.equal(admin.alpnProtocol, "h2");
+      assert.equal((await send(anonymous, "GET", "/api/v1/namespaces")).status, 401, "no certificate, no user");
+      assert.equal((await send(anonymous, "GET", "/version")).status, 200);
+      const [a, b] = await Promise.all([send(admin, "GET", "/api/v1/namespaces/default"), send(admin, "GET", "/api/v1/namespaces/kube-system")]);
+      assert.deepEqual([a.status, b.status], [200, 200], "the session's certificate authenticates each stream");
+      assert.equal(a.headers["transfer-encoding"], undefined);
+
+      await call("POST", "/api/v1/namespaces", { metadata: { name: "h2" } });
+      const path = "/api/v1/namespaces/h2/configmaps";
+      const big = await send(admin, "POST", path, JSON.stringify({ metadata: { name: "big" }, data: { k: "x".repeat(1000 * 1024) } }));
+      assert.equal(big.status, 201, `a body far larger than HTTP/2's default 64 KiB window arrives whole: ${big.status} ${big.body.slice(0, 300)}`);
+
+      const st = admin.request({ ":method": "GET", ":path": `${path}?watch=1` });
+      let raw = "";
+      st.setEncoding("utf8");
+      st.on("data", (c: string) => (raw += c));
+      const deleted = (): boolean => raw.includes('"type":"DELETED"');
+      const h1 = watch(`${path}?watch=1`, (evs) => evs.some((e) => e.type === "DELETED"), async () => {
+        await new Promise((r) => setTimeout(r, 100));
+        await call("POST", path, { metadata: { name: "small" } });
+        await call("DELETE", `${path}/big`);
+      });
+      const h1Events = await h1;
+      for (let i = 0; i < 50 && !deleted(); i++) await new Promise((r) => setTimeout(r, 20));
+      st.close();
+      const lines = raw.split("\n").filter((l) => l);
+      const h2Events = lines.map((l) => JSON.parse(l) as { type: string; object: Record<string, any> });
+      const seen = (evs: { type: string; object: Record<string, any> }[]) => evs.map((e) => `${e.type}:${e.object.metadata.name}`);
+      assert.deepEqual(seen(h2Events), ["ADDED:big", "ADDED:small", "DELETED:big"], "every line is one JSON event: no chunk framing");
+      assert.deepEqual(seen(h1Events), seen(h2Events));
+    } finally {
+      admin.destroy();
+      anonymous.destroy();
+    }
   });
 });

@@ -248,6 +248,7 @@ export class ApiClient {
         settled = true;
         clearTimeout(timer);
         const text = Buffer.concat(chunks).toString("utf8");
+        if (code === 0) return reject(new Error(`${c.method} ${c.path}: connection closed before the answer`));
         if (code < 200 || code > 299) return reject(ApiError.fromResponse(code, text));
         if (text.trim() === "") return resolve(undefined);
         try {
