@@ -4,7 +4,7 @@
  * admin certificate (keep-alive agent), percentiles and RSS readings.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:https";
 import { tmpdir } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -30,6 +30,8 @@ export interface ServerProc {
  * override them). `extraArgs` are appended to the server's flags. BENCH_SEMI
  * overrides the shebang's --max-semi-space-size in MB (the apiserver's young
  * generation; the scheduler and controller-manager threads set their own).
+ * BENCH_SERVER_STDOUT names a file that receives the server's stdout (for
+ * example V8's --trace-gc lines given through BENCH_NODE_FLAGS).
  */
 export function startServer(dataDir?: string, keep = false, extraArgs: string[] = []): Promise<ServerProc> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "tskube-bench-"));
@@ -51,7 +53,9 @@ export function startServer(dataDir?: string, keep = false, extraArgs: string[] 
       cleanup();
       fail(new Error("server not ready in 30 s"));
     }, 30_000);
+    const copy = process.env.BENCH_SERVER_STDOUT;
     proc.stdout!.on("data", (d) => {
+      if (copy) appendFileSync(copy, d);
       out += d;
       const m = /apiserver ready on https:\/\/[^:]+:(\d+)/.exec(out);
       if (m) {
@@ -169,7 +173,9 @@ export function startSimNodes(s: { dataDir: string }, args: string[], timeoutMs 
       proc.kill("SIGKILL");
       fail(new Error(`sim-nodes not ready in ${timeoutMs / 1000} s`));
     }, timeoutMs);
+    const copy = process.env.BENCH_SERVER_STDOUT;
     proc.stdout!.on("data", (d) => {
+      if (copy) appendFileSync(copy, d);
       out += d;
       if (/simulated nodes running/.test(out)) {
         clearTimeout(timer);
