@@ -81,7 +81,7 @@ export function decodeStored(value: string, rev: number): KObject {
 }
 
 export interface WatchCacheOptions {
-  /** Events kept per bucket for watches that resume from a past revision. */
+  /** Events kept per bucket for watches that resume from a past revision (at least this many; up to an eighth more). */
   eventWindow?: number;
 }
 
@@ -173,7 +173,9 @@ export class WatchCache {
         ce = { type: "DELETED", key, obj, prevObj: prev.obj, rev };
       }
       b.events.push(ce);
-      if (b.events.length > this.eventWindow) {
+      // Trimmed in batches (at most an eighth over the window) rather than
+      // shifting the whole window by one on every event once it is full.
+      if (b.events.length > this.eventWindow + (this.eventWindow >> 3)) {
         const dropped = b.events.splice(0, b.events.length - this.eventWindow);
         b.completeAfter = dropped[dropped.length - 1].rev;
       }
