@@ -10,6 +10,7 @@ import type { KObject } from "../api/types.ts";
 import { reasonCodes, StatusError, type Reason, type Status, type StatusDetails } from "../machinery/errors.ts";
 import type { ClientConfig } from "./config.ts";
 import { H2Connection } from "./h2.ts";
+import { LineSplitter } from "./lines.ts";
 import { TokenBucket } from "./ratelimit.ts";
 
 /** Options of list (and of watch, which extends them). */
@@ -297,24 +298,20 @@ export class ApiClient {
           s.on("end", () => finish(ApiError.fromResponse(code, Buffer.concat(chunks).toString("utf8"))));
           return;
         }
-        s.setEncoding("utf8");
-        let buf = "";
-        s.on("data", (chunk: string) => {
-          buf += chunk;
-          let nl: number;
-          while (!stopped && (nl = buf.indexOf("\n")) >= 0) {
-            const line = buf.slice(0, nl).trim();
-            buf = buf.slice(nl + 1);
-            if (!line) continue;
+        const lines = new LineSplitter();
+        s.on("data", (chunk: Buffer) =>
+          lines.push(chunk, (line) => {
+            if (stopped) return false;
             let ev: WatchEvent<KObject>;
             try {
               ev = JSON.parse(line);
             } catch {
-              return finish(new Error(`watch ${c.path}: undecodable event`));
+              finish(new Error(`watch ${c.path}: undecodable event`));
+              return false;
             }
             onEvent(ev);
-          }
-        });
+          }),
+        );
         s.on("end", () => {
           ended = true;
           finish();
