@@ -46,6 +46,8 @@ export interface ApiServerOptions {
   watchCacheEventWindow?: number;
   /** Client certificate for talking to kubelets (logs, exec, attach, port-forward, nodes/proxy). */
   kubeletClient?: KeyPair;
+  /** Deep-freeze cached objects so that code modifying a shared one throws (tests; see WatchCache). */
+  freezeCachedObjects?: boolean;
 }
 
 export interface ApiServer {
@@ -113,7 +115,7 @@ function sendText(res: ServerResponse, code: number, text: string): void {
 
 /** Starts the apiserver on its datastore; resolves once it listens and is ready. */
 export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
-  const cache = new WatchCache(o.store, { eventWindow: o.watchCacheEventWindow });
+  const cache = new WatchCache(o.store, { eventWindow: o.watchCacheEventWindow, freeze: o.freezeCachedObjects });
   await cache.start();
   const registry = new Registry({ store: o.store, cache, serviceCidr: o.serviceCidr, nodePortRange: o.nodePortRange });
   registry.restoreAllocations();

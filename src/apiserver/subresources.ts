@@ -105,7 +105,8 @@ async function handleScale(ctx: RequestContext): Promise<void> {
     if (rv && rv !== cur.metadata.resourceVersion) {
       throw conflict(qr, info.name, "the object has been modified; please apply your changes to the latest version and try again");
     }
-    const next = { ...cur, spec: { ...cur.spec, replicas } };
+    // cur is the cache's shared object: updateObject stamps the body's metadata, so it gets its own.
+    const next = { ...cur, metadata: { ...cur.metadata }, spec: { ...cur.spec, replicas } };
     try {
       const out = await updateObject(reg, resource, info.namespace, info.name, next, "", opts);
       sendObject(ctx.res, 200, toScale(out.obj), ctx.rep);

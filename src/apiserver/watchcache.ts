@@ -4,6 +4,12 @@
  * lists and watches are served from memory and many watchers cost one store
  * watch. It tracks the store revision it has caught up to, so consistent reads
  * can wait until the cache reflects every acknowledged write.
+ *
+ * Cached objects are shared by every reader and must never be modified. A
+ * writer may hand the cache the object it just encoded (`adopt`) so that the
+ * cache does not parse the same bytes back. With the `freeze` option
+ * (TSKUBE_DEBUG_FREEZE_CACHE=1) every cached object is deep-frozen, so code
+ * that modifies one fails loudly; the tests run that way.
  */
 import type { KObject } from "../api/types.ts";
 import type { Store, Watch, WatchEvent } from "../storage/types.ts";
@@ -80,9 +86,62 @@ export function decodeStored(value: string, rev: number): KObject {
   return obj;
 }
 
+/**
+ * What decodeStored(encodeForStorage(obj), rev) returns, built from `obj`
+ * without parsing: a copy of the top level and of metadata (without the
+ * resourceVersion and selfLink that are never stored, then resourceVersion
+ * stamped last, in the parsed order); deeper values are shared with `obj`.
+ */
+function fromAdopted(obj: KObject, rev: number): KObject {
+  const { resourceVersion: _rv, selfLink: _sl, ...rest } = obj.metadata;
+  const meta: KObject["metadata"] = rest;
+  meta.resourceVersion = String(rev);
+  return { ...obj, metadata: meta };
+}
+
+/**
+ * True when JSON.stringify then JSON.parse would give back an equal value
+ * with the same key order: plain objects and arrays of strings, booleans,
+ * null and finite numbers (not -0), and no undefined members.
+ */
+export function isPlainJson(v: unknown): boolean {
+  switch (typeof v) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(v) && !Object.is(v, -0);
+    case "object": {
+      if (v === null) return true;
+      if (Array.isArray(v)) {
+        for (let i = 0; i < v.length; i++) if (!isPlainJson(v[i])) return false;
+        return true;
+      }
+      if (Object.getPrototypeOf(v) !== Object.prototype) return false;
+      for (const k in v) {
+        if (!Object.hasOwn(v, k) || k === "__proto__" || !isPlainJson((v as Record<string, unknown>)[k])) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+function deepFreeze(v: unknown): void {
+  if (typeof v !== "object" || v === null || Object.isFrozen(v)) return;
+  Object.freeze(v);
+  for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+}
+
+/** Adopted objects waiting for their write's event; more means writes whose events never came. */
+const maxAdopted = 10_000;
+
 export interface WatchCacheOptions {
   /** Events kept per bucket for watches that resume from a past revision (at least this many; up to an eighth more). */
   eventWindow?: number;
+  /** Deep-freeze every cached object, so code that modifies one throws (tests; default: TSKUBE_DEBUG_FREEZE_CACHE=1). */
+  freeze?: boolean;
 }
 
 export class WatchCache {
@@ -90,16 +149,20 @@ export class WatchCache {
   private readonly store: Store;
   private readonly buckets = new Map<string, Bucket>();
   private readonly eventWindow: number;
+  private readonly freeze: boolean;
   private storeWatch: Watch | undefined;
   private waiters: { rev: number; resolve: () => void }[] = [];
   private startRevision = 0;
   private closed = false;
+  /** Objects writers handed over, by the stored value they were encoded to. */
+  private readonly adopted = new Map<string, KObject>();
   /** The store revision every cached bucket reflects. */
   revision = 0;
 
   constructor(store: Store, opts: WatchCacheOptions = {}) {
     this.store = store;
     this.eventWindow = opts.eventWindow ?? 5000;
+    this.freeze = opts.freeze ?? process.env.TSKUBE_DEBUG_FREEZE_CACHE === "1";
   }
 
   /** Loads the current state and starts following the store. */
@@ -109,7 +172,9 @@ export class WatchCache {
     this.revision = res.revision;
     for (const kv of res.kvs) {
       const b = this.bucket(bucketOf(kv.key));
-      b.items.set(kv.key, { key: kv.key, obj: decodeStored(kv.value, kv.modRevision), rev: kv.modRevision });
+      const obj = decodeStored(kv.value, kv.modRevision);
+      if (this.freeze) deepFreeze(obj);
+      b.items.set(kv.key, { key: kv.key, obj, rev: kv.modRevision });
     }
     this.storeWatch = this.store.watch(
       this.prefix,
@@ -158,7 +223,10 @@ export class WatchCache {
       const rev = ev.kv.modRevision;
       let ce: CacheEvent;
       if (ev.type === "put") {
-        const obj = decodeStored(ev.kv.value, rev);
+        const handed = this.adopted.get(ev.kv.value);
+        if (handed) this.adopted.delete(ev.kv.value);
+        const obj = handed ? fromAdopted(handed, rev) : decodeStored(ev.kv.value, rev);
+        if (this.freeze) deepFreeze(obj);
         if (!prev) b.sorted = undefined;
         b.items.set(key, { key, obj, rev });
         ce = { type: prev ? "MODIFIED" : "ADDED", key, obj, prevObj: prev?.obj, rev };
@@ -170,6 +238,7 @@ export class WatchCache {
         b.items.delete(key);
         b.sorted = undefined;
         const obj = { ...prev.obj, metadata: { ...prev.obj.metadata, resourceVersion: String(rev) } };
+        if (this.freeze) deepFreeze(obj);
         ce = { type: "DELETED", key, obj, prevObj: prev.obj, rev };
       }
       b.events.push(ce);
@@ -228,6 +297,31 @@ export class WatchCache {
 
   get(key: string): CachedObject | undefined {
     return this.buckets.get(bucketOf(key))?.items.get(key);
+  }
+
+  /** The cached object of `key` if the cache holds exactly revision `rev` of it (shared: never modify it). */
+  at(key: string, rev: number): KObject | undefined {
+    const c = this.get(key);
+    return c && c.rev === rev ? c.obj : undefined;
+  }
+
+  /**
+   * Hands over `obj`, which a writer is about to store as `value` (its
+   * encodeForStorage), so the cache takes it instead of parsing `value` back
+   * when the write's event arrives. From now on the writer must not modify
+   * `obj` below its top level and metadata (the cache copies those two).
+   * Objects that would not survive a JSON round trip unchanged are not taken.
+   * Call `disown(value)` if the write fails.
+   */
+  adopt(value: string, obj: KObject): void {
+    if (!isPlainJson(obj)) return;
+    if (this.adopted.size >= maxAdopted) this.adopted.clear();
+    this.adopted.set(value, obj);
+  }
+
+  /** Withdraws an `adopt` whose write did not happen. */
+  disown(value: string): void {
+    this.adopted.delete(value);
   }
 
   /** Objects of a bucket whose key starts with `prefix`, in key order. */

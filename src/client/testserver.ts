@@ -40,6 +40,7 @@ export async function startTestCluster(opts: { watchCacheEventWindow?: number } 
     nodePortRange: "30000-32767",
     watchCacheEventWindow: opts.watchCacheEventWindow,
     kubeletClient: pki.kubeletClient,
+    freezeCachedObjects: true,
   });
   const config: ClientConfig = { server: `https://127.0.0.1:${api.port}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key };
   const client = new ApiClient(config);

@@ -56,7 +56,8 @@ function startProcess(dataDir: string, port: number, extraArgs: string[], opts: 
   const proc = spawn(
     process.execPath,
     [...tskubeNodeFlags(), join(root, "bin/tskube.mjs"), "server", "--data-dir", dataDir, "--https-listen-port", String(port), "--bind-address", "127.0.0.1", ...agentArgs, ...extraArgs],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TSKUBE_LOG: process.env.TSKUBE_LOG ?? "warn" } },
+    // Cached objects are frozen so that any code modifying a shared one fails the test.
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, TSKUBE_LOG: process.env.TSKUBE_LOG ?? "warn", TSKUBE_DEBUG_FREEZE_CACHE: "1" } },
   );
   return new Promise((resolveStart, reject) => {
     let out = "";

@@ -73,11 +73,14 @@ export async function createObject(
     if (await reg.store.get(key)) throw alreadyExists({ group: info.group, resource: info.plural }, name);
     return obj;
   }
+  const value = encodeForStorage(stored);
+  reg.cache.adopt(value, stored);
   try {
-    const res = await reg.store.create(key, encodeForStorage(stored));
+    const res = await reg.store.create(key, value);
     stored.metadata.resourceVersion = String(res.revision);
     return toRequestVersion(info, stored);
   } catch (err) {
+    reg.cache.disown(value);
     if (alloc) reg.allocators.rollback(alloc);
     if (err instanceof KeyExistsError) throw alreadyExists({ group: info.group, resource: info.plural }, name);
     throw err;

@@ -138,7 +138,8 @@ describe("registry", () => {
     const r = await deleteObject(reg, cms, "t", "held", { dryRun: false });
     assert.equal(r.deleted, false);
     assert.ok(r.obj.metadata.deletionTimestamp);
-    const cur = await getObject(reg, cms, "t", "held");
+    // getObject returns the cache's shared object: change a copy.
+    const cur = structuredClone(await getObject(reg, cms, "t", "held"));
     cur.metadata.finalizers = [];
     await updateObject(reg, cms, "t", "held", cur, "", w());
     await rejects(getObject(reg, cms, "t", "held"), 404);
@@ -192,7 +193,7 @@ describe("registry", () => {
     assert.equal(marked.deleted, false);
     assert.equal(marked.obj.status.phase, "Terminating");
     assert.deepEqual(marked.obj.spec.finalizers, ["kubernetes"]);
-    const cur = await getObject(reg, ns, "", "fin");
+    const cur = structuredClone(await getObject(reg, ns, "", "fin"));
     cur.spec.finalizers = [];
     const viaPut = await updateObject(reg, ns, "", "fin", cur, "", w());
     assert.deepEqual(viaPut.obj.spec.finalizers, ["kubernetes"], "a plain update keeps spec.finalizers");
@@ -202,7 +203,7 @@ describe("registry", () => {
 
   it("binds pods once, through the binding path only", async () => {
     await createObject(reg, pods, "t", { metadata: { name: "b" }, spec: { containers: [{ name: "c", image: "busybox" }] } }, w());
-    const cur = await getObject(reg, pods, "t", "b");
+    const cur = structuredClone(await getObject(reg, pods, "t", "b"));
     cur.spec.nodeName = "n1";
     await rejects(updateObject(reg, pods, "t", "b", cur, "", w()), 422, /pod updates may not change fields/);
     const bound = await bindPodToNode(reg, pods, "t", "b", "n1", undefined, undefined, w());

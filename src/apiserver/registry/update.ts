@@ -98,7 +98,8 @@ async function guaranteedUpdate(
   for (let attempt = 0; ; attempt++) {
     const kv = await reg.store.get(key);
     if (!kv) return onMissing();
-    const current = toRequestVersion(info, decodeStored(kv.value, kv.modRevision));
+    // The cache's copy when it holds this very revision (read-only here: produce gets a clone).
+    const current = toRequestVersion(info, reg.cache.at(key, kv.modRevision) ?? decodeStored(kv.value, kv.modRevision));
     const next = produce(clone(current));
     const rv = next.metadata.resourceVersion;
     if (rv !== undefined && rv !== "" && rv !== String(kv.modRevision)) {
@@ -140,6 +141,7 @@ async function guaranteedUpdate(
       if (alloc) reg.allocators.rollback(alloc);
       return { obj: desired, created: false };
     }
+    let value: string | undefined;
     try {
       if (finishing) {
         await reg.store.delete(key, kv.modRevision);
@@ -147,11 +149,14 @@ async function guaranteedUpdate(
         return { obj: desired, created: false };
       }
       const stored = toStorageVersion(info, desired);
-      const res = await reg.store.update(key, encodeForStorage(stored), kv.modRevision);
+      value = encodeForStorage(stored);
+      reg.cache.adopt(value, stored);
+      const res = await reg.store.update(key, value, kv.modRevision);
       if (info.kind === "Service") reg.allocators.releaseUnused(current, desired);
       desired.metadata.resourceVersion = String(res.revision);
       return { obj: desired, created: false };
     } catch (err) {
+      if (value !== undefined) reg.cache.disown(value);
       if (alloc) reg.allocators.rollback(alloc);
       if (err instanceof RevisionMismatchError || err instanceof KeyNotFoundError) {
         if (!preconditioned && attempt < maxAttempts) continue;
