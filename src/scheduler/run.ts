@@ -11,8 +11,8 @@
  * when composed into `tskube server` — the apiserver sharing the process,
  * while cheap cycles still run in batches. At most MAX_BINDS_IN_FLIGHT
  * bindings are sent at once (the rest wait in order, their pods already
- * assumed), so the client reuses a bounded set of keep-alive connections
- * instead of opening one TLS connection per pod during a burst.
+ * assumed), so a burst does not put thousands of streams on the client's
+ * connection at once.
  */
 import { findResource } from "../api/resources.ts";
 import type { KObject } from "../api/types.ts";
