@@ -1,6 +1,7 @@
 /**
  * Tests for the client's HTTP/2 connection against a local HTTP/2 server:
- * concurrent streams share one session, a session the server ends (GOAWAY) or
+ * concurrent streams share one session, a second session is opened only when
+ * the server's stream limit is reached, a session the server ends (GOAWAY) or
  * breaks is replaced on the next stream, close() refuses later streams, and
  * an idle session does not keep the process alive.
  */
@@ -64,6 +65,32 @@ describe("H2Connection", () => {
     );
     assert.equal(sessions.length - before, 1, "one session for all twenty");
     conn.close();
+  });
+
+  it("opens another session only when every one is at the server's stream limit", async () => {
+    const pki = await selfSignedServing("h2-limit");
+    const limited = createSecureServer({ key: pki.serving.key, cert: pki.serving.cert, settings: { maxConcurrentStreams: 2 } }, (req, res) => {
+      setTimeout(() => res.end("ok"), req.url === "/hold" ? 1500 : 0);
+    });
+    const seen: ServerHttp2Session[] = [];
+    limited.on("session", (s: ServerHttp2Session) => seen.push(s));
+    await new Promise<void>((r) => limited.listen(0, "127.0.0.1", r));
+    const addr = limited.address();
+    const conn = new H2Connection(`https://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`, { ca: pki.ca.cert, rejectUnauthorized: true });
+    try {
+      await get(conn, "/first");
+      let heldDone = 0;
+      const held = [get(conn, "/hold"), get(conn, "/hold")].map((p) => p.then(() => heldDone++));
+      assert.equal((await get(conn, "/third")).body, "ok");
+      assert.equal(heldDone, 0, "answered while both held streams are still open: not queued behind them");
+      assert.equal(conn.sessionCount, 2);
+      assert.equal(seen.length, 2);
+      await Promise.all(held);
+    } finally {
+      conn.close();
+      for (const s of seen) s.destroy();
+      limited.close();
+    }
   });
 
   it("opens a new session after the server ends or breaks the current one", async () => {

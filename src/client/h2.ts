@@ -1,9 +1,10 @@
 /**
- * One HTTP/2 connection to an apiserver, shared by every request and watch of
+ * The HTTP/2 connection to an apiserver, shared by every request and watch of
  * an ApiClient (as client-go multiplexes over one connection per transport).
- * The session is opened on first use and again after it closes (GOAWAY,
- * network error, server restart); it keeps the process alive only while
- * streams are open, like an idle keep-alive socket does not.
+ * A session is opened on first use and again after it closes (GOAWAY,
+ * network error, server restart); another one only when every session is at
+ * the server's concurrent-stream limit. A session keeps the process alive only
+ * while streams are open on it, as an idle keep-alive socket does not.
  */
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from "node:http2";
 
@@ -21,12 +22,21 @@ const sessionWindowBytes = 32 << 20;
 /** Streams a session may open before it is retired (stream ids are 31-bit and odd). */
 const maxStreamsPerSession = 1 << 29;
 
+interface Session {
+  s: ClientHttp2Session;
+  /** Streams open now. */
+  open: number;
+  /** Streams opened so far. */
+  opened: number;
+  /** The server's concurrent-stream limit, once its SETTINGS arrived. */
+  limit: number;
+}
+
 export class H2Connection {
   readonly #origin: string;
   readonly #tls: H2TlsOptions;
-  #session: ClientHttp2Session | undefined;
-  readonly #open = new Map<ClientHttp2Session, number>();
-  #streams = 0;
+  /** Usually one; another is dialled when every one is at the server's stream limit (long watches hold streams). */
+  readonly #sessions: Session[] = [];
   #closed = false;
 
   /** A connection to `origin` (`https://host:port`); nothing is dialled until the first stream. */
@@ -42,25 +52,21 @@ export class H2Connection {
    */
   stream(headers: OutgoingHttpHeaders, endStream: boolean): ClientHttp2Stream {
     if (this.#closed) throw new Error("client closed");
-    let s = this.#current();
+    let x = this.#pick();
     let st: ClientHttp2Stream;
     try {
-      st = s.request(headers, { endStream });
+      st = x.s.request(headers, { endStream });
     } catch {
       // The session went away between the check and the request: one retry on a fresh one.
-      s.destroy();
-      s = this.#current();
-      st = s.request(headers, { endStream });
+      x.s.destroy();
+      this.#forget(x);
+      x = this.#pick();
+      st = x.s.request(headers, { endStream });
     }
-    this.#streams++;
-    const n = (this.#open.get(s) ?? 0) + 1;
-    this.#open.set(s, n);
-    if (n === 1) s.ref();
+    x.opened++;
+    if (x.open++ === 0) x.s.ref();
     st.once("close", () => {
-      const left = (this.#open.get(s) ?? 1) - 1;
-      if (left > 0) return void this.#open.set(s, left);
-      this.#open.delete(s);
-      if (!s.destroyed) s.unref();
+      if (--x.open === 0 && !x.s.destroyed) x.s.unref();
     });
     return st;
   }
@@ -70,34 +76,50 @@ export class H2Connection {
     if (!st.closed && !st.destroyed) st.close(constants.NGHTTP2_CANCEL);
   }
 
-  /** Ends the session and every stream on it; later streams throw. */
+  /** Ends the sessions and every stream on them; later streams throw. */
   close(): void {
     this.#closed = true;
-    this.#session?.destroy();
-    this.#session = undefined;
+    for (const x of this.#sessions.splice(0)) x.s.destroy();
   }
 
-  #current(): ClientHttp2Session {
-    const s = this.#session;
-    if (s && !s.closed && !s.destroyed && this.#streams < maxStreamsPerSession) return s;
-    if (s && !s.closed) s.close();
-    this.#streams = 0;
-    const ns = connect(this.#origin, {
+  /** Sessions open now (for tests). */
+  get sessionCount(): number {
+    return this.#sessions.length;
+  }
+
+  #pick(): Session {
+    for (const x of this.#sessions) {
+      if (x.s.closed || x.s.destroyed) continue;
+      if (x.opened >= maxStreamsPerSession) {
+        x.s.close();
+        continue;
+      }
+      if (x.open < x.limit) return x;
+    }
+    return this.#dial();
+  }
+
+  #forget(x: Session): void {
+    const i = this.#sessions.indexOf(x);
+    if (i >= 0) this.#sessions.splice(i, 1);
+  }
+
+  #dial(): Session {
+    const s = connect(this.#origin, {
       ca: this.#tls.ca,
       cert: this.#tls.cert,
       key: this.#tls.key,
       rejectUnauthorized: this.#tls.rejectUnauthorized,
       settings: { enablePush: false, initialWindowSize: streamWindowBytes },
     });
+    const x: Session = { s, open: 0, opened: 0, limit: Infinity };
     // Failures reach the streams on the session; the session itself only needs forgetting.
-    ns.on("error", () => {});
-    ns.once("connect", () => ns.setLocalWindowSize(sessionWindowBytes));
-    ns.once("close", () => {
-      if (this.#session === ns) this.#session = undefined;
-      this.#open.delete(ns);
-    });
-    ns.unref();
-    this.#session = ns;
-    return ns;
+    s.on("error", () => {});
+    s.once("connect", () => s.setLocalWindowSize(sessionWindowBytes));
+    s.on("remoteSettings", (st) => (x.limit = st.maxConcurrentStreams ?? Infinity));
+    s.once("close", () => this.#forget(x));
+    s.unref();
+    this.#sessions.push(x);
+    return x;
   }
 }
