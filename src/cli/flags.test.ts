@@ -50,5 +50,9 @@ describe("component flags", () => {
     assert.deepEqual(p.nodes[1].taints, [{ key: "gpu", value: "yes", effect: "NoSchedule" }, { key: "spot", effect: "PreferNoSchedule" }]);
     assert.throws(() => parseSimNodesFlags(["--taints", "x:Sometimes"]), /Effect/);
     assert.throws(() => parseSimNodesFlags(["--cpu", "lots"]), /--cpu/);
+    assert.deepEqual([p.heartbeatMs, p.statusReportMs], [10_000, 300_000], "the kubelet's defaults");
+    const q = parseSimNodesFlags(["--heartbeat-interval", "2", "--status-report-interval", "30"]);
+    assert.deepEqual([q.heartbeatMs, q.statusReportMs], [2_000, 30_000]);
+    assert.throws(() => parseSimNodesFlags(["--status-report-interval", "0"]), /--status-report-interval/);
   });
 });

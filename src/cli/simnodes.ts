@@ -27,6 +27,8 @@ Flags:
   --labels k=v,...       extra node labels
   --taints k=v:Effect,...  node taints (Effect: NoSchedule, PreferNoSchedule, NoExecute)
   --heartbeat-interval SECONDS  Lease renewal period (default 10, like the kubelet)
+  --status-report-interval SECONDS  node status report period when nothing
+                         changed (default 300, the kubelet's nodeStatusReportFrequency)
   -h, --help             show this help
 
 Pod annotations steer the simulation: sim.tskube.io/run-seconds (how long a
@@ -67,7 +69,7 @@ function positiveInt(v: string | undefined, flag: string, fallback: number): num
 }
 
 /** Parses the flags into node specs and the kubeconfig path. */
-export function parseSimNodesFlags(argv: string[]): { kubeconfig: string; nodes: SimNodeSpec[]; heartbeatMs: number } {
+export function parseSimNodesFlags(argv: string[]): { kubeconfig: string; nodes: SimNodeSpec[]; heartbeatMs: number; statusReportMs: number } {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -82,6 +84,7 @@ export function parseSimNodesFlags(argv: string[]): { kubeconfig: string; nodes:
       labels: { type: "string" },
       taints: { type: "string" },
       "heartbeat-interval": { type: "string" },
+      "status-report-interval": { type: "string" },
     },
   });
   const cpu = values.cpu ?? "4";
@@ -93,10 +96,14 @@ export function parseSimNodesFlags(argv: string[]): { kubeconfig: string; nodes:
       throw new Error(`${flag}: ${(err as Error).message}`);
     }
   }
-  const heartbeat = Number(values["heartbeat-interval"] ?? "10");
-  if (!Number.isFinite(heartbeat) || heartbeat <= 0) throw new Error(`--heartbeat-interval: "${values["heartbeat-interval"]}" is not a positive number of seconds`);
+  const seconds = (flag: "heartbeat-interval" | "status-report-interval", def: number): number => {
+    const v = Number(values[flag] ?? def);
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${flag}: "${values[flag]}" is not a positive number of seconds`);
+    return v;
+  };
   return {
-    heartbeatMs: heartbeat * 1000,
+    heartbeatMs: seconds("heartbeat-interval", 10) * 1000,
+    statusReportMs: seconds("status-report-interval", 300) * 1000,
     kubeconfig: values.kubeconfig ?? process.env.KUBECONFIG ?? join(homedir(), ".kube", "config"),
     nodes: simNodeSpecs({
       count: positiveInt(values.count, "--count", 1),
@@ -122,7 +129,7 @@ export async function runSimNodes(argv: string[]): Promise<void> {
     return;
   }
   const client = new ApiClient(loadKubeconfig(parsed.kubeconfig), { userAgent: "tskube-sim-nodes" });
-  const sim = new Simulator({ client, nodes: parsed.nodes, heartbeatMs: parsed.heartbeatMs });
+  const sim = new Simulator({ client, nodes: parsed.nodes, heartbeatMs: parsed.heartbeatMs, statusReportMs: parsed.statusReportMs });
   await sim.start();
   process.stdout.write(`tskube sim-nodes: ${parsed.nodes.length} simulated nodes running\n`);
   const stop = async (): Promise<void> => {

@@ -56,6 +56,18 @@ function conditions(now: string): Record<string, string>[] {
   ];
 }
 
+/**
+ * True when `node`'s conditions are not the ones a simulated kubelet reports
+ * (by type and status; heartbeat times aside), e.g. after the node lifecycle
+ * controller marked it Unknown: the kubelet then reports at once instead of
+ * waiting for its report period.
+ */
+export function conditionsDrifted(node: KObject): boolean {
+  const want = conditions("");
+  const have: { type?: string; status?: string }[] = node.status?.conditions ?? [];
+  return want.some((w) => have.find((h) => h.type === w.type)?.status !== w.status);
+}
+
 /** The Node object a simulated kubelet registers. */
 export function nodeObject(s: SimNodeSpec, now: string): KObject {
   const resources = { cpu: s.cpu, memory: s.memory, pods: String(s.pods), "ephemeral-storage": "100Gi" };

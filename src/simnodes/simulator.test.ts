@@ -1,6 +1,7 @@
 /**
  * Tests of simulated nodes against an in-process apiserver: registration with
- * capacity, labels and taints, Lease heartbeats, pods bound to a node moving
+ * capacity, labels and taints, Lease heartbeats, a node marked Unknown being
+ * reported Ready again at its next heartbeat, pods bound to a node moving
  * to Running/Ready with a pod IP, finite pods completing, and terminating
  * pods being removed.
  */
@@ -71,6 +72,16 @@ describe("simulated nodes", () => {
       return l.spec.renewTime !== first.spec.renewTime ? l : undefined;
     });
     assert.equal(renewed.spec.holderIdentity, "sim-1");
+  });
+
+  it("reports its conditions again at the next heartbeat once they were changed, not after the report period", async () => {
+    const unknown = [{ type: "Ready", status: "Unknown", reason: "NodeStatusUnknown", message: "Kubelet stopped posting node status.", lastHeartbeatTime: "2026-01-01T00:00:00Z", lastTransitionTime: "2026-01-01T00:00:00Z" }];
+    await tc.client.resource(nodes).patch("", "sim-2", "merge", { status: { conditions: unknown } }, { subresource: "status" });
+    const back = await eventually("Ready again", async () => {
+      const n = await tc.client.resource(nodes).get("", "sim-2");
+      return n.status.conditions.find((c: { type: string }) => c.type === "Ready")?.status === "True" ? n : undefined;
+    });
+    assert.equal(back.status.conditions.length, 4, "the full set of kubelet conditions");
   });
 
   it("runs bound pods: Running and Ready with a pod IP", async () => {

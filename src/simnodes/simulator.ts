@@ -13,6 +13,7 @@ import { ApiClient, Informer, isAlreadyExists, isConflict, isNotFound, runWorker
 import { log as rootLog } from "../machinery/log.ts";
 import {
   annotationNumber,
+  conditionsDrifted,
   fallbackPodCidr,
   finishedStatus,
   leaseObject,
@@ -34,7 +35,7 @@ export interface SimulatorOptions {
   nodes: SimNodeSpec[];
   /** Lease renewal period (default 10 s, like the kubelet). */
   heartbeatMs?: number;
-  /** Node status report period (default 60 s). */
+  /** Node status report period while nothing changes (default 5 min, the kubelet's nodeStatusReportFrequency). */
   statusReportMs?: number;
   /** Workers reconciling pods (default 16). */
   workers?: number;
@@ -82,7 +83,7 @@ export class Simulator {
   constructor(o: SimulatorOptions) {
     this.client = o.client;
     this.heartbeatMs = o.heartbeatMs ?? 10_000;
-    this.statusReportMs = o.statusReportMs ?? 60_000;
+    this.statusReportMs = o.statusReportMs ?? 300_000;
     this.workers = o.workers ?? 16;
     for (const spec of o.nodes) {
       this.nodes.set(spec.name, {
@@ -186,6 +187,8 @@ export class Simulator {
       if (n.nextLeaseAt <= now) {
         n.nextLeaseAt = now + this.heartbeatMs;
         this.track(this.renewLease(n));
+        const cached = this.nodeInformer.lister().get("", n.spec.name);
+        if (cached && conditionsDrifted(cached)) n.nextStatusAt = now;
       }
       if (n.nextStatusAt <= now) {
         n.nextStatusAt = now + this.statusReportMs;
