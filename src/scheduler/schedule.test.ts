@@ -66,6 +66,22 @@ test("schedulePod picks the least allocated node with the default profile", () =
   }
 });
 
+test("schedulePod draws uniformly among the nodes with the top score", () => {
+  const snap = Snapshot.from([makeNode("busy"), makeNode("a"), makeNode("b"), makeNode("c")], [makePod("x", { node: "busy", cpu: "3", memory: "8Gi" })]);
+  const pick = (random: () => number): string => {
+    const fwk = new Framework(inTreeRegistry, defaultProfile(), { random });
+    const r = schedulePod(fwk, new CycleState(), makePod("p", { cpu: "100m", memory: "100Mi" }), snap);
+    assert.ok("node" in r);
+    return r.node;
+  };
+  assert.equal(pick(() => 0), "a");
+  assert.equal(pick(() => 0.5), "b");
+  assert.equal(pick(() => 0.99), "c");
+  const seen = new Set<string>();
+  for (let i = 0; i < 60; i++) seen.add(pick(Math.random));
+  assert.deepEqual([...seen].sort(), ["a", "b", "c"], "never the busier node, every tied one");
+});
+
 test("only numFeasibleNodesToFind nodes are evaluated and the start index rotates", () => {
   const nodes = Array.from({ length: 1000 }, (_, i) => makeNode("n" + i));
   const snap = Snapshot.from(nodes);

@@ -126,23 +126,27 @@ export function schedulePod(fwk: Framework, state: CycleState, pod: KObject, sna
   return { node: selectHostByTotals(feasible, totals, fwk.random), evaluatedNodes, feasibleNodes: feasible.length };
 }
 
-/** selectHost over node-ordered totals (what schedulePod uses; no per-node objects). */
+/**
+ * selectHost over node-ordered totals (what schedulePod uses; no per-node
+ * objects): the top total's nodes are counted, then one of them is drawn
+ * uniformly with a single random number (with many equal scores, one draw
+ * per tie would cost a boxed number each).
+ */
 function selectHostByTotals(nodes: NodeInfo[], totals: Float64Array, random: () => number): string {
-  let best = 0;
   let max = totals[0];
   let ties = 1;
   for (let i = 1; i < nodes.length; i++) {
     const t = totals[i];
     if (t > max) {
       max = t;
-      best = i;
       ties = 1;
-    } else if (t === max) {
-      ties++;
-      if (random() * ties < 1) best = i;
-    }
+    } else if (t === max) ties++;
   }
-  return nodes[best].name;
+  let k = Math.min(ties - 1, Math.floor(random() * ties));
+  for (let i = 0; i < nodes.length; i++) {
+    if (totals[i] === max && k-- === 0) return nodes[i].name;
+  }
+  return nodes[0].name;
 }
 
 /** The highest-scoring node; ties broken uniformly at random (reservoir sampling). */
