@@ -8,69 +8,97 @@
 
 import { childPath, indexPath } from "./validation.ts";
 
-/**
- * One open object or array. Paths are not built while scanning (every request
- * body is scanned): a frame knows its parent and the segment naming it there,
- * and a path is formatted only for a duplicate.
- */
-interface Frame {
-  keys: Set<string> | undefined;
-  parent: Frame | undefined;
-  /** This frame's member name (in an object) or index (in an array) within its parent; undefined at the top. */
-  seg: string | number | undefined;
-  index: number;
-  isArray: boolean;
-}
+/** Objects with more keys than this get a Set; smaller ones are searched in place. */
+const linearKeys = 16;
 
+/** Index just past the closing quote of the string starting at `i`. */
 function skipString(text: string, i: number): number {
-  for (let j = i + 1; j < text.length; j++) {
-    const c = text.charCodeAt(j);
-    if (c === 92) j++;
-    else if (c === 34) return j + 1;
+  let j = text.indexOf('"', i + 1);
+  while (j > 0) {
+    let backslashes = 0;
+    while (text.charCodeAt(j - 1 - backslashes) === 92) backslashes++;
+    if ((backslashes & 1) === 0) return j + 1;
+    j = text.indexOf('"', j + 1);
   }
   return text.length;
 }
 
-function framePath(f: Frame | undefined): string {
-  if (!f || f.seg === undefined) return "";
-  const parent = framePath(f.parent);
-  return typeof f.seg === "number" ? indexPath(parent, f.seg) : childPath(parent, f.seg);
-}
-
-/** Dotted paths (`a.b[0].c`) of keys that occur more than once in the same object. */
+/**
+ * Dotted paths (`a.b[0].c`) of keys that occur more than once in the same
+ * object. Every write's body is scanned, so nothing is allocated per object:
+ * the open objects and arrays are parallel stacks, and the keys of all open
+ * objects share one stack (an object's keys sit above its parent's, and are
+ * dropped when it closes); only large objects get a Set.
+ */
 export function findDuplicateKeys(text: string): string[] {
   const out: string[] = [];
-  const stack: Frame[] = [];
+  /** Per open container: whether it is an array, its member name or index in its parent, its element index, where its keys start. */
+  const isArray: boolean[] = [];
+  const seg: (string | number | undefined)[] = [];
+  const index: number[] = [];
+  const keysFrom: number[] = [];
+  const sets: (Set<string> | undefined)[] = [];
+  const keys: string[] = [];
+  let depth = 0;
   let pendingSeg: string | number | undefined;
   let expectKey = false;
+  const path = (upTo: number): string => {
+    let p = "";
+    for (let d = 1; d < upTo; d++) {
+      const sg = seg[d];
+      p = typeof sg === "number" ? indexPath(p, sg) : childPath(p, sg as string);
+    }
+    return p;
+  };
   for (let i = 0; i < text.length; ) {
     const c = text.charCodeAt(i);
-    if (c === 123 /* { */) {
-      stack.push({ keys: undefined, parent: stack[stack.length - 1], seg: pendingSeg, index: 0, isArray: false });
-      expectKey = true;
-      i++;
-    } else if (c === 91 /* [ */) {
-      stack.push({ keys: undefined, parent: stack[stack.length - 1], seg: pendingSeg, index: 0, isArray: true });
-      pendingSeg = 0;
-      expectKey = false;
+    if (c === 123 /* { */ || c === 91 /* [ */) {
+      const arr = c === 91;
+      isArray[depth] = arr;
+      seg[depth] = pendingSeg;
+      index[depth] = 0;
+      keysFrom[depth] = keys.length;
+      sets[depth] = undefined;
+      depth++;
+      pendingSeg = arr ? 0 : undefined;
+      expectKey = !arr;
       i++;
     } else if (c === 125 /* } */ || c === 93 /* ] */) {
-      stack.pop();
+      if (depth > 0) {
+        depth--;
+        keys.length = keysFrom[depth];
+        sets[depth] = undefined;
+      }
       i++;
     } else if (c === 44 /* , */) {
-      const top = stack[stack.length - 1];
-      if (top?.isArray) pendingSeg = ++top.index;
+      if (depth > 0 && isArray[depth - 1]) pendingSeg = ++index[depth - 1];
       else expectKey = true;
       i++;
     } else if (c === 34 /* " */) {
       const end = skipString(text, i);
-      const top = stack[stack.length - 1];
-      if (expectKey && top && !top.isArray) {
+      if (expectKey && depth > 0 && !isArray[depth - 1]) {
         const raw = text.slice(i + 1, end - 1);
         const key = raw.includes("\\") ? (JSON.parse(text.slice(i, end)) as string) : raw;
-        top.keys ??= new Set();
-        if (top.keys.has(key)) out.push(childPath(framePath(top), key));
-        else top.keys.add(key);
+        const top = depth - 1;
+        let dup = false;
+        const set = sets[top];
+        if (set) {
+          dup = set.has(key);
+          set.add(key);
+        } else {
+          for (let k = keysFrom[top]; k < keys.length; k++) {
+            if (keys[k] === key) {
+              dup = true;
+              break;
+            }
+          }
+          if (!dup) {
+            keys.push(key);
+            if (keys.length - keysFrom[top] > linearKeys) sets[top] = new Set(keys.slice(keysFrom[top]));
+          }
+        }
+        // seg[depth] is this object's own name in its parent; path(depth) names the object.
+        if (dup) out.push(childPath(path(depth), key));
         pendingSeg = key;
         expectKey = false;
       }
