@@ -271,14 +271,16 @@ describe("apiserver over HTTPS", () => {
       let raw = "";
       st.setEncoding("utf8");
       st.on("data", (c: string) => (raw += c));
-      const deleted = (): boolean => raw.includes('"type":"DELETED"');
+      // The DELETED line has arrived whole (the 1 MB ADDED line before it may come in many frames).
+      const deleted = (): boolean => raw.endsWith("\n") && raw.includes('"type":"DELETED"');
       const h1 = watch(`${path}?watch=1`, (evs) => evs.some((e) => e.type === "DELETED"), async () => {
         await new Promise((r) => setTimeout(r, 100));
         await call("POST", path, { metadata: { name: "small" } });
         await call("DELETE", `${path}/big`);
       });
       const h1Events = await h1;
-      for (let i = 0; i < 50 && !deleted(); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 500 && !deleted(); i++) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(deleted(), "the HTTP/2 watch received every event within 10 s");
       st.close();
       const lines = raw.split("\n").filter((l) => l);
       const h2Events = lines.map((l) => JSON.parse(l) as { type: string; object: Record<string, any> });
