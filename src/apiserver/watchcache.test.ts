@@ -44,7 +44,7 @@ describe("WatchCache adoption", () => {
   it("takes an adopted object as the parsed one would be, without sharing its top level or metadata", async () => {
     const obj = cm("adopted");
     const value = encodeForStorage(obj);
-    cache.adopt(value, obj);
+    cache.adopt("/registry/configmaps/default/adopted", value, obj);
     const res = await store.create("/registry/configmaps/default/adopted", value);
     obj.metadata.resourceVersion = "999";
     await caughtUp(cache, res.revision);
@@ -67,7 +67,7 @@ describe("WatchCache adoption", () => {
     const obj = cm("lossy", { extra: undefined, n: -0 });
     assert.equal(isPlainJson(obj), false);
     const value = encodeForStorage(obj);
-    cache.adopt(value, obj);
+    cache.adopt("/registry/configmaps/default/lossy", value, obj);
     const res = await store.create("/registry/configmaps/default/lossy", value);
     await caughtUp(cache, res.revision);
     const cached = cache.get("/registry/configmaps/default/lossy")!.obj;
@@ -76,11 +76,29 @@ describe("WatchCache adoption", () => {
 
     const other = cm("disowned");
     const v2 = encodeForStorage(other);
-    cache.adopt(v2, other);
-    cache.disown(v2);
+    cache.adopt("/registry/configmaps/default/disowned", v2, other);
+    cache.disown("/registry/configmaps/default/disowned", v2);
     const r2 = await store.create("/registry/configmaps/default/disowned", v2);
     await caughtUp(cache, r2.revision);
     assert.notEqual(cache.get("/registry/configmaps/default/disowned")!.obj.data, other.data, "parsed, not taken");
+  });
+
+  it("takes a handed-over object only for the very value it was encoded to", async () => {
+    const key = "/registry/configmaps/default/twice";
+    const first = cm("twice", { data: { v: "1" } });
+    const second = cm("twice", { data: { v: "2" } });
+    const v1 = encodeForStorage(first);
+    const v2 = encodeForStorage(second);
+    cache.adopt(key, v1, first);
+    cache.adopt(key, v2, second);
+    const r1 = await store.create(key, v1);
+    await caughtUp(cache, r1.revision);
+    const c1 = cache.get(key)!.obj;
+    assert.deepEqual(c1.data, { v: "1" });
+    assert.notEqual(c1.data, first.data, "the first write's value was adopted over: parsed");
+    const r2 = await store.update(key, v2, r1.revision);
+    await caughtUp(cache, r2.revision);
+    assert.equal(cache.get(key)!.obj.data, second.data, "the second write takes its object");
   });
 
   it("tells plain JSON values from others", () => {

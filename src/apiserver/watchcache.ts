@@ -154,8 +154,8 @@ export class WatchCache {
   private waiters: { rev: number; resolve: () => void }[] = [];
   private startRevision = 0;
   private closed = false;
-  /** Objects writers handed over, by the stored value they were encoded to. */
-  private readonly adopted = new Map<string, KObject>();
+  /** Objects writers handed over, by storage key, with the value they were encoded to. */
+  private readonly adopted = new Map<string, { value: string; obj: KObject }>();
   /** The store revision every cached bucket reflects. */
   revision = 0;
 
@@ -223,9 +223,11 @@ export class WatchCache {
       const rev = ev.kv.modRevision;
       let ce: CacheEvent;
       if (ev.type === "put") {
-        const handed = this.adopted.get(ev.kv.value);
-        if (handed) this.adopted.delete(ev.kv.value);
-        const obj = handed ? fromAdopted(handed, rev) : decodeStored(ev.kv.value, rev);
+        // Only the very value handed over (another write of the key may have adopted since).
+        const handed = this.adopted.get(key);
+        const mine = handed !== undefined && handed.value === ev.kv.value;
+        if (mine) this.adopted.delete(key);
+        const obj = mine ? fromAdopted(handed.obj, rev) : decodeStored(ev.kv.value, rev);
         if (this.freeze) deepFreeze(obj);
         if (!prev) b.sorted = undefined;
         b.items.set(key, { key, obj, rev });
@@ -306,22 +308,22 @@ export class WatchCache {
   }
 
   /**
-   * Hands over `obj`, which a writer is about to store as `value` (its
-   * encodeForStorage), so the cache takes it instead of parsing `value` back
-   * when the write's event arrives. From now on the writer must not modify
-   * `obj` below its top level and metadata (the cache copies those two).
-   * Objects that would not survive a JSON round trip unchanged are not taken.
-   * Call `disown(value)` if the write fails.
+   * Hands over `obj`, which a writer is about to store under `key` as
+   * `value` (its encodeForStorage), so the cache takes it instead of parsing
+   * `value` back when the write's event arrives. From now on the writer must
+   * not modify `obj` below its top level and metadata (the cache copies those
+   * two). Objects that would not survive a JSON round trip unchanged are not
+   * taken. Call `disown` if the write fails.
    */
-  adopt(value: string, obj: KObject): void {
+  adopt(key: string, value: string, obj: KObject): void {
     if (!isPlainJson(obj)) return;
     if (this.adopted.size >= maxAdopted) this.adopted.clear();
-    this.adopted.set(value, obj);
+    this.adopted.set(key, { value, obj });
   }
 
   /** Withdraws an `adopt` whose write did not happen. */
-  disown(value: string): void {
-    this.adopted.delete(value);
+  disown(key: string, value: string): void {
+    if (this.adopted.get(key)?.value === value) this.adopted.delete(key);
   }
 
   /** Objects of a bucket whose key starts with `prefix`, in key order. */

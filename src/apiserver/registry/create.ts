@@ -74,13 +74,13 @@ export async function createObject(
     return obj;
   }
   const value = encodeForStorage(stored);
-  reg.cache.adopt(value, stored);
+  reg.cache.adopt(key, value, stored);
   try {
     const res = await reg.store.create(key, value);
     stored.metadata.resourceVersion = String(res.revision);
     return toRequestVersion(info, stored);
   } catch (err) {
-    reg.cache.disown(value);
+    reg.cache.disown(key, value);
     if (alloc) reg.allocators.rollback(alloc);
     if (err instanceof KeyExistsError) throw alreadyExists({ group: info.group, resource: info.plural }, name);
     throw err;

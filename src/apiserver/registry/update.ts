@@ -150,13 +150,13 @@ async function guaranteedUpdate(
       }
       const stored = toStorageVersion(info, desired);
       value = encodeForStorage(stored);
-      reg.cache.adopt(value, stored);
+      reg.cache.adopt(key, value, stored);
       const res = await reg.store.update(key, value, kv.modRevision);
       if (info.kind === "Service") reg.allocators.releaseUnused(current, desired);
       desired.metadata.resourceVersion = String(res.revision);
       return { obj: desired, created: false };
     } catch (err) {
-      if (value !== undefined) reg.cache.disown(value);
+      if (value !== undefined) reg.cache.disown(key, value);
       if (alloc) reg.allocators.rollback(alloc);
       if (err instanceof RevisionMismatchError || err instanceof KeyNotFoundError) {
         if (!preconditioned && attempt < maxAttempts) continue;
