@@ -1,10 +1,10 @@
 /**
- * The kube-apiserver: an HTTPS server (HTTP/2 negotiated by ALPN, as upstream
- * serves it, with HTTP/1.1 for clients that do not offer it and for upgrades)
- * that authenticates client certificates,
+ * The kube-apiserver: an HTTPS server that authenticates client certificates,
  * serves discovery, OpenAPI, version and health endpoints, and routes resource
  * requests to the generic registry over the datastore (through the watch
- * cache). It is the only component that touches the datastore.
+ * cache). It is the only component that touches the datastore. HTTP/2 is
+ * negotiated by ALPN, as upstream serves it; HTTP/1.1 remains for clients
+ * that do not offer h2 and for upgrades (exec, attach, port-forward).
  */
 import { createSecureServer, type Http2ServerRequest, type Http2Session } from "node:http2";
 import type { IncomingMessage, ServerResponse } from "node:http";

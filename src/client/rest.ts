@@ -258,7 +258,9 @@ export class ApiClient {
           reject(new Error(`${c.method} ${c.path}: undecodable response body`));
         }
       });
-      st.on("close", () => settled || fail(new Error(`${c.method} ${c.path}: stream closed before the answer (code ${st.rstCode ?? "none"})`)));
+      st.on("close", () => {
+        if (!settled) fail(new Error(`${c.method} ${c.path}: stream closed before the answer (code ${st.rstCode ?? "none"})`));
+      });
       if (data) st.end(data);
     });
   }
