@@ -8,6 +8,7 @@
  */
 import { connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type OutgoingHttpHeaders } from "node:http2";
 
+/** How the connection authenticates the server and itself (PEM strings). */
 export interface H2TlsOptions {
   ca?: string;
   cert?: string;
@@ -32,6 +33,7 @@ interface Session {
   limit: number;
 }
 
+/** Streams to one apiserver origin over as few HTTP/2 sessions as its stream limit allows. */
 export class H2Connection {
   readonly #origin: string;
   readonly #tls: H2TlsOptions;
