@@ -30,8 +30,9 @@ export interface ServerProc {
  * override them). `extraArgs` are appended to the server's flags. BENCH_SEMI
  * overrides the shebang's --max-semi-space-size in MB (the apiserver's young
  * generation; the scheduler and controller-manager threads set their own).
- * BENCH_SERVER_STDOUT names a file that receives the server's stdout (for
- * example V8's --trace-gc lines given through BENCH_NODE_FLAGS).
+ * BENCH_SERVER_STDOUT names a file that receives the stdout of the server
+ * and of the simulated nodes (for example V8's --trace-gc lines given
+ * through BENCH_NODE_FLAGS).
  */
 export function startServer(dataDir?: string, keep = false, extraArgs: string[] = []): Promise<ServerProc> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), "tskube-bench-"));

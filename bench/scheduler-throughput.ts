@@ -4,8 +4,9 @@
  * `tskube sim-nodes` child process (4 CPU, 16Gi, 110 pods each; they also move
  * bound pods to Running, which loads the apiserver), and P pods created by two
  * worker threads with many concurrent POSTs (tskube's API client, HTTP/2).
- * The benchmark watches the pods and measures from the first create sent to the last pod seen with
- * spec.nodeName set (pods/s), plus per-pod create→bind latency percentiles,
+ * The benchmark watches the pods and measures from the first create sent to
+ * the last pod seen with spec.nodeName set (pods/s), plus per-pod create→bind
+ * latency percentiles,
  * the binding rate between the first and the last bind, time to all Running,
  * the server's CPU seconds (also split by thread: apiserver, controller-manager,
  * scheduler, V8/libuv helpers), the simulator's and this process's CPU

@@ -11,9 +11,10 @@
  * collection, no selector: typically informers) join one `Broadcast`: an
  * event line is appended to it once, not queued once per watcher, and the
  * outlets of a broadcast that are at the same position share one buffer
- * (one per framing: HTTP/1.1 chunks or raw HTTP/2 data). An outlet may also carry private lines (its initial events, replayed
- * history, bookmarks); they are written in order with the broadcast's lines,
- * after every line the broadcast had when they were pushed.
+ * (one per framing: HTTP/1.1 chunks or raw HTTP/2 data). An outlet may also
+ * carry private lines (its initial events, replayed history, bookmarks); they
+ * are written in order with the broadcast's lines, after every line the
+ * broadcast had when they were pushed.
  *
  * A flush visits the outlets that have something new when it starts, at most
  * `flushSliceSize` per event-loop turn, so I/O callbacks (datastore commits,
