@@ -6,8 +6,8 @@
  * worker threads with many concurrent POSTs (tskube's API client, HTTP/2).
  * The benchmark watches the pods and measures from the first create sent to
  * the last pod seen with spec.nodeName set (pods/s), plus per-pod create→bind
- * latency percentiles,
- * the binding rate between the first and the last bind, time to all Running,
+ * latency percentiles, the binding rate between the first and the last bind,
+ * time to all Running,
  * the server's CPU seconds (also split by thread: apiserver, controller-manager,
  * scheduler, V8/libuv helpers), the simulator's and this process's CPU
  * seconds, the load average (the machine is shared) and peak RSS. The
