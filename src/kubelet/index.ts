@@ -29,6 +29,7 @@ import {
 } from "../client/index.ts";
 import { log as rootLog, type Logger } from "../machinery/log.ts";
 import { badRequest, StatusError } from "../machinery/errors.ts";
+import { reclaimPodRange } from "../network/rangeconflicts.ts";
 import { PodAdmission } from "./admission.ts";
 import { containerLogPath, podGracePeriod } from "./config.ts";
 import { connectCri, type CriClient } from "./cri/client.ts";
@@ -198,6 +199,7 @@ class KubeletImpl implements Kubelet {
       maxPods: o.maxPods ?? 110,
       rootDir: o.rootDir,
       cniConfDir: o.cniConfDir,
+      reclaimPodRange: o.cniConfDir ? reclaimPodRange : undefined,
       statusIntervalMs: o.nodeStatusMs,
       leaseIntervalMs: o.nodeStatusMs,
       signals: o.nodeSignals,

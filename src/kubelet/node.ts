@@ -18,6 +18,7 @@ import { isAlreadyExists, isNotFound, type ApiClient } from "../client/index.ts"
 import { kubeVersion } from "../api/version.ts";
 import type { Logger } from "../machinery/log.ts";
 import { rfc3339 } from "../machinery/time.ts";
+import type { ReclaimResult } from "../network/rangeconflicts.ts";
 import type { CriClient } from "./cri/client.ts";
 import { imageFsMountpoint } from "./imagegc.ts";
 import { measureNodeSignals, pressureConditions, PressureTracker, type NodeSignals, type PressureCondition, type Thresholds } from "./pressure.ts";
@@ -38,6 +39,12 @@ export interface NodeManagerOptions {
   /** node capacity (cpu, memory, ephemeral-storage); measured when absent. */
   capacity?: () => Record<string, string>;
   writeCni?: (o: { confDir: string; networkName: string; bridge: string; podCidr: string; ipamDataDir: string }) => Promise<string>;
+  /**
+   * Called with the pod CIDR and the node's bridge before the CNI config is
+   * written: removes idle bridges of earlier agents that hold addresses in the
+   * range and returns them, with the interfaces it left that still do.
+   */
+  reclaimPodRange?: (podCidr: string, bridge: string) => Promise<ReclaimResult>;
   statusIntervalMs?: number;
   leaseIntervalMs?: number;
   /** Measures the eviction signals (default: /proc and statfs of rootDir and the image filesystem). */
@@ -88,7 +95,6 @@ export function hostCapacity(rootDir: string): Record<string, string> {
   return { cpu: String(cpus().length), memory: `${Math.floor(totalmem() / 1024)}Ki`, "ephemeral-storage": storage };
 }
 
-/** The per-node CNI bridge device (≤15 chars) and network name. */
 /** Event reasons of each pressure condition: [when False, when True]. */
 const nodeEventReason: Record<PressureCondition, [string, string]> = {
   MemoryPressure: ["NodeHasSufficientMemory", "NodeHasInsufficientMemory"],
@@ -96,6 +102,7 @@ const nodeEventReason: Record<PressureCondition, [string, string]> = {
   PIDPressure: ["NodeHasSufficientPID", "NodeHasInsufficientPID"],
 };
 
+/** The per-node CNI bridge device (≤15 chars) and network name. */
 export function cniNames(nodeName: string): { bridge: string; networkName: string } {
   const h = createHash("sha256").update(nodeName).digest("hex").slice(0, 8);
   return { bridge: `tsk${h}`, networkName: `tskube-${nodeName.replace(/[^A-Za-z0-9_.-]/g, "-")}` };
@@ -219,9 +226,19 @@ export class NodeManager {
     if (!this.#podCidr) return;
     const write = this.#o.writeCni ?? (await import("../network/cni.ts")).writeCniConfig;
     const { bridge, networkName } = cniNames(this.#o.nodeName);
+    if (this.#o.reclaimPodRange) this.#reportReclaim(this.#podCidr, await this.#o.reclaimPodRange(this.#podCidr, bridge));
     await write({ confDir: this.#o.cniConfDir, networkName, bridge, podCidr: this.#podCidr, ipamDataDir: join(this.#o.rootDir, "cni-ipam") });
     this.#cniWritten = true;
     this.#o.log.info("pod network configured", { podCIDR: this.#podCidr, bridge });
+  }
+
+  #reportReclaim(podCidr: string, r: ReclaimResult): void {
+    for (const ifname of r.removed) this.#o.log.info("removed an idle bridge left by an earlier agent: it held addresses in this node's pod range", { bridge: ifname, podCIDR: podCidr });
+    for (const h of r.conflicts) {
+      const message = `interface ${h.ifname} holds ${h.address}, inside this node's pod range ${podCidr}: traffic to pods may be routed there instead of to the pod network`;
+      this.#o.log.warn(message);
+      this.#o.onEvent?.("Warning", "PodCIDRConflict", message);
+    }
   }
 
   /** The node's active pressure conditions (as last measured). */

@@ -22,7 +22,8 @@ export interface CniConfigOptions {
   ipMasq?: boolean;
 }
 
-function ipToInt(ip: string): number {
+/** An IPv4 address as an unsigned 32-bit integer; throws on invalid input. */
+export function ipToInt(ip: string): number {
   const parts = ip.split(".").map((p) => Number(p));
   if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`invalid IPv4 address "${ip}"`);
   return ((parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]) >>> 0;

@@ -9,14 +9,14 @@
  * flags (-f, --tail, --since, --timestamps, --previous, -c, -l), attach -i
  * and cp, and securityContext (users/groups, read-only root, capabilities,
  * privileged, no_new_privs, seccomp, runAsNonRoot), downward-API env and
- * hostPort.
+ * hostPort; a stale bridge holding the node's pod range is removed first.
  *
  * Needs root and containerd/runc/CNI plugins (CI installs them); skipped
  * with the reason otherwise.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { get } from "node:http";
 import { createServer } from "node:net";
@@ -74,6 +74,13 @@ function freePort(): Promise<number> {
 
 const skip = skipReason();
 
+/** A tskube-style bridge name (`tsk` + 8 hex digits) no node of these tests uses. */
+const staleBridge = "tskdead0042";
+
+function removeLink(name: string): void {
+  if (existsSync(`/sys/class/net/${name}`)) execFileSync("ip", ["link", "delete", name]);
+}
+
 describe("node agent with real containers", { timeout: 600_000, skip }, () => {
   let c: Cluster;
   const ok = (args: string[], opts?: Parameters<Cluster["kubectl"]>[1]): string => {
@@ -104,12 +111,24 @@ describe("node agent with real containers", { timeout: 600_000, skip }, () => {
     });
 
   before(async () => {
+    // A bridge an earlier agent of another node name left holding this node's pod range
+    // (10.42.0.0/24): the agent must remove it, or the host's traffic to pods goes there.
+    removeLink(staleBridge);
+    execFileSync("ip", ["link", "add", staleBridge, "type", "bridge"]);
+    execFileSync("ip", ["addr", "add", "10.42.0.1/24", "dev", staleBridge]);
+    execFileSync("ip", ["link", "set", staleBridge, "up"]);
     c = await startCluster(["--node-name", nodeName, "--kubelet-arg", "port=0", "--kubelet-arg", "healthz-port=0"], { agent: true });
     await waitFor(`node ${nodeName} registered`, 60_000, () => c.kubectl(["get", "node", nodeName]).code === 0);
     ok(["wait", "--for=condition=Ready", `node/${nodeName}`, "--timeout=120s"], { timeoutMs: 130_000 });
   });
 
+  it("removes an idle bridge an earlier agent left in the node's pod range", () => {
+    // The node is Ready only once its CNI config is written, which the agent does after reclaiming the range.
+    assert.equal(existsSync(`/sys/class/net/${staleBridge}`), false);
+  });
+
   after(async () => {
+    removeLink(staleBridge);
     if (!c) return;
     c.kubectl(["delete", "deployments", "--all", "--wait=false"], { timeoutMs: 30_000 });
     // The static pod (and whatever else still runs) is left to `tskube killall`, which the harness runs
