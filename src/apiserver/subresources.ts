@@ -1,7 +1,7 @@
 /**
  * Subresources: status (get/update/patch), scale (autoscaling/v1 Scale view of
  * replicas), pods/binding (and the bindings collection), pods/eviction
- * (honouring PodDisruptionBudgets), namespaces/finalize. Node-side
+ * (eviction.ts), namespaces/finalize. Node-side
  * subresources (log, exec, attach, portforward, proxy) answer with a clear
  * error until the kubelet exists.
  */
@@ -12,13 +12,11 @@ import { applyMergePatch } from "../machinery/mergepatch.ts";
 import { applyJsonPatch } from "../machinery/jsonpatch.ts";
 import { selectorFromLabelSelector } from "../machinery/labels.ts";
 import type { RequestContext } from "./handlers.ts";
-import { deleteOptions, readObjectBody, respondObject, unsupportedPatch, writeOptions } from "./handlers.ts";
+import { readObjectBody, respondObject, unsupportedPatch, writeOptions } from "./handlers.ts";
+import { handleEviction } from "./eviction.ts";
 import { decodeBody, readBody, sendObject } from "./http.ts";
-import { deleteObject } from "./registry/delete.ts";
 import { getObject } from "./registry/read.ts";
 import { bindPodToNode, finalizeNamespace, patchObject, patchTypeOf, updateObject } from "./registry/update.ts";
-
-const pdbs = findResource("policy", "v1", "poddisruptionbudgets")!;
 
 async function body(ctx: RequestContext): Promise<unknown> {
   return decodeBody(await readBody(ctx.req), ctx.req.headers["content-type"]);
@@ -131,44 +129,6 @@ export async function bindPod(ctx: RequestContext, podName: string, binding: KOb
   sendObject(ctx.res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201, details: { name: bound.metadata.name, kind: "pods" } }, ctx.rep);
 }
 
-async function handleEviction(ctx: RequestContext): Promise<void> {
-  const { reg, info, resource } = ctx;
-  if (info.verb !== "create") throw methodNotAllowed(info.verb, { group: "", resource: "pods/eviction" });
-  const ev = (await body(ctx)) as KObject;
-  if (ev?.metadata?.name && ev.metadata.name !== info.name) throw badRequest("name in URL does not match name in Eviction object");
-  const pod = await getObject(reg, resource, info.namespace, info.name);
-  const terminal = pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed" || pod.status?.phase === "Pending";
-  if (!terminal && !pod.metadata.deletionTimestamp) {
-    const budgets = reg.cache.list(pdbs.storage, `/registry/${pdbs.storage}/${info.namespace}/`);
-    const matching = budgets.filter((b) => b.obj.spec?.selector && selectorFromLabelSelector(b.obj.spec.selector).matches(pod.metadata.labels));
-    if (matching.length > 1) {
-      throw new StatusError("InternalError", "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
-    }
-    const pdb = matching[0]?.obj;
-    if (pdb) {
-      const allowed = pdb.status?.disruptionsAllowed ?? 0;
-      if ((pdb.status?.observedGeneration ?? 0) < (pdb.metadata.generation ?? 1) || allowed < 1) {
-        throw new StatusError("TooManyRequests", "Cannot evict pod as it would violate the pod's disruption budget.", {
-          causes: [{ reason: "DisruptionBudget", message: `The disruption budget ${pdb.metadata.name} needs ${pdb.status?.desiredHealthy ?? 0} healthy pods and has ${pdb.status?.currentHealthy ?? 0} currently` }],
-        });
-      }
-    }
-  }
-  const opts = await deleteOptionsFromEviction(ctx, ev);
-  await deleteObject(reg, resource, info.namespace, info.name, opts);
-  sendObject(ctx.res, 201, { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 }, ctx.rep);
-}
-
-async function deleteOptionsFromEviction(ctx: RequestContext, ev: KObject): Promise<Awaited<ReturnType<typeof deleteOptions>>> {
-  const d = ev?.deleteOptions ?? {};
-  return {
-    gracePeriodSeconds: d.gracePeriodSeconds,
-    propagationPolicy: d.propagationPolicy,
-    preconditions: d.preconditions,
-    dryRun: (d.dryRun ?? []).includes("All") || ctx.query.getAll("dryRun").includes("All"),
-  };
-}
-
 /** Dispatches `<resource>/<name>/<subresource>` requests. */
 export async function handleSubresource(ctx: RequestContext): Promise<void> {
   const { info, resource } = ctx;
@@ -189,7 +149,8 @@ export async function handleSubresource(ctx: RequestContext): Promise<void> {
       await bindPod(ctx, info.name, (await body(ctx)) as KObject);
       return;
     case "eviction":
-      await handleEviction(ctx);
+      if (info.verb !== "create") throw methodNotAllowed(info.verb, { group: "", resource: "pods/eviction" });
+      await handleEviction(ctx, (await body(ctx)) as KObject, writeOptions(ctx));
       return;
     case "finalize": {
       if (info.verb !== "update") throw methodNotAllowed(info.verb, { group: "", resource: "namespaces/finalize" });

@@ -4,8 +4,9 @@
  * nodes from `tskube sim-nodes`, and the real kubectl. Deployments spread,
  * roll out within their surge/unavailability bounds, roll back, scale and
  * delete; tainted nodes repel pods; a pod too big stays Pending with the
- * upstream message; DaemonSets, StatefulSets and Jobs do their jobs; a node
- * whose kubelet dies goes NotReady and its pods are replaced elsewhere.
+ * upstream message; DaemonSets, StatefulSets and Jobs do their jobs;
+ * `kubectl drain` honours a PodDisruptionBudget; a node whose kubelet dies
+ * goes NotReady and its pods are replaced elsewhere.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -203,6 +204,27 @@ describe("workloads on simulated nodes", { timeout: 300_000 }, () => {
     assert.ok(maxActive <= 2, `at most 2 pods run at once, saw ${maxActive}`);
     assert.equal(ok(["get", "job", "batch", "-o", "jsonpath={.status.succeeded}"]), "5");
     assert.match(ok(["get", "job", "batch"]), /^batch\s+Complete\s+5\/5\s+/m);
+  });
+
+  it("drains a node through evictions that honour a PodDisruptionBudget", async () => {
+    ok(["create", "deployment", "guarded", "--image=busybox", "--replicas=6"]);
+    ok(["create", "poddisruptionbudget", "guarded", "--selector=app=guarded", "--max-unavailable=1"]);
+    await waitFor("6 ready pods and their budget", () => {
+      if (pods("app=guarded").filter((p) => p.ready).length !== 6) return false;
+      return ok(["get", "pdb", "guarded", "-o", "jsonpath={.status.disruptionsAllowed}"]) === "1";
+    });
+    const perNode = new Map<string, number>();
+    for (const p of pods("app=guarded")) perNode.set(p.node, (perNode.get(p.node) ?? 0) + 1);
+    const [node, count] = [...perNode.entries()].sort((a, b) => b[1] - a[1])[0];
+    assert.ok(count >= 2, `6 pods on ${perNode.size} nodes put two on one`);
+    // kubectl evicts the node's pods at once; the budget lets one go at a time, and kubectl retries the others.
+    const r = c.kubectl(["drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=90s"], { timeoutMs: 100_000 });
+    assert.equal(r.code, 0, `kubectl drain failed:\n${r.stderr}\n${r.stdout}`);
+    assert.match(r.stdout + r.stderr, /Cannot evict pod as it would violate the pod's disruption budget/);
+    assert.match(r.stdout, new RegExp(`node/${node} drained`));
+    await waitFor("6 ready pods elsewhere", () => pods("app=guarded").filter((p) => !p.deleting && p.ready && p.node !== node).length === 6);
+    ok(["uncordon", node]);
+    ok(["delete", "deployment", "guarded"]);
   });
 
   it("replaces the pods of a node whose kubelet stopped", async () => {

@@ -300,6 +300,32 @@ export async function bindPodToNode(
   return out.obj;
 }
 
+/**
+ * Read-modify-write of an object's status: `produce` gets a private copy of
+ * the current object and returns it with the status it should have, or
+ * throws to refuse. A concurrent write makes it run again on the new
+ * current object (bounded). 404 when the object does not exist.
+ */
+export async function updateStatusWith(reg: Registry, info: ResourceInfo, namespace: string, name: string, opts: WriteOptions, produce: Produce): Promise<KObject> {
+  const out = await guaranteedUpdate(
+    reg,
+    info,
+    namespace,
+    name,
+    "status",
+    opts,
+    (cur) => {
+      const next = produce(cur);
+      delete next.metadata.resourceVersion;
+      return next;
+    },
+    async () => {
+      throw notFound({ group: info.group, resource: info.plural }, name);
+    },
+  );
+  return out.obj;
+}
+
 /** `conditions` with PodScheduled=True set the way upstream's UpdatePodCondition does. */
 function withScheduledCondition(conditions: unknown): Record<string, unknown>[] {
   const list = Array.isArray(conditions) ? (conditions as Record<string, unknown>[]) : [];

@@ -2,7 +2,8 @@
  * Disruption controller: budget arithmetic, and the controller against a
  * real in-process apiserver (status from minAvailable / maxUnavailable, scale
  * of owning ReplicaSets, and pods/eviction refused with 429 while
- * disruptionsAllowed is 0).
+ * disruptionsAllowed is 0; concurrent evictions, the DisruptionTarget
+ * condition, pending and unready pods).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -121,6 +122,75 @@ test("PDB status and evictions", async () => {
       const p = await pdbs.get("default", "web");
       return p.status?.expectedPods === 6 && p.status.desiredHealthy === 3 && p.status.disruptionsAllowed === 0 ? p : undefined;
     });
+  } finally {
+    await env.stop();
+  }
+});
+
+test("evictions take a disruption each, mark the pod, and let unready or pending pods go as upstream", async () => {
+  const env = await startControllerTestEnv({ disruption: disruptionController }, { nodes: 2 });
+  try {
+    const pods = env.client.resource(podsRes);
+    const pdbs = env.client.resource(pdbRes);
+    const slow = (name: string, nodeName?: string): KObject => {
+      const p = pod(name, { app: "q" });
+      p.spec.terminationGracePeriodSeconds = 30;
+      if (nodeName) p.spec.nodeName = nodeName;
+      return p;
+    };
+    for (const n of ["q-0", "q-1", "q-2"]) await pods.create("default", slow(n));
+    await pdbs.create("default", {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "q", namespace: "default" },
+      spec: { minAvailable: 2, selector: { matchLabels: { app: "q" } } },
+    });
+    await eventually("one disruption allowed", async () => {
+      const p = await pdbs.get("default", "q");
+      return p.status?.currentHealthy === 3 && p.status.disruptionsAllowed === 1 ? p : undefined;
+    });
+
+    // Two evictions at once: the budget allows one, so exactly one goes.
+    const results = await Promise.allSettled([evict(env, "q-0"), evict(env, "q-1")]);
+    assert.equal(results.filter((r) => r.status === "fulfilled").length, 1, JSON.stringify(results));
+    const refused = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    assert.ok(refused.reason instanceof ApiError && refused.reason.code === 429, String(refused.reason));
+    assert.equal(refused.reason.status?.details?.causes?.[0]?.reason, "DisruptionBudget");
+    const evicted = results[0].status === "fulfilled" ? "q-0" : "q-1";
+    const gone = await pods.get("default", evicted);
+    assert.ok(gone.metadata.deletionTimestamp, "the evicted pod is terminating");
+    const target = gone.status.conditions.find((c: { type: string }) => c.type === "DisruptionTarget");
+    assert.deepEqual([target?.status, target?.reason, target?.message], ["True", "EvictionByEvictionAPI", "Eviction API: evicting"]);
+    await eventually("budget used up", async () => {
+      const p = await pdbs.get("default", "q");
+      return p.status?.currentHealthy === 2 && p.status.disruptionsAllowed === 0 ? p : undefined;
+    });
+
+    // A pending pod is evicted without consulting the budget.
+    await pods.create("default", slow("q-pending", "ghost"));
+    await evict(env, "q-pending");
+    assert.ok((await pods.get("default", "q-pending")).metadata.deletionTimestamp);
+
+    // An unready running pod may go while the budget is met (IfHealthyBudget) ...
+    const sick = async (name: string) => {
+      const p = await pods.create("default", slow(name, "ghost"));
+      p.status = { ...p.status, phase: "Running", conditions: [{ type: "Ready", status: "False" }] };
+      await pods.updateStatus("default", p);
+    };
+    await sick("q-sick");
+    await evict(env, "q-sick");
+    assert.ok((await pods.get("default", "q-sick")).metadata.deletionTimestamp);
+    // ... but not while it is not, unless the policy is AlwaysAllow.
+    await sick("q-sick2");
+    await pdbs.patch("default", "q", "merge", { spec: { minAvailable: 3 } });
+    await eventually("budget not met", async () => {
+      const p = await pdbs.get("default", "q");
+      return p.status?.desiredHealthy === 3 && p.status.observedGeneration === p.metadata.generation ? p : undefined;
+    });
+    await assert.rejects(evict(env, "q-sick2"), (err: unknown) => err instanceof ApiError && err.code === 429);
+    await pdbs.patch("default", "q", "merge", { spec: { unhealthyPodEvictionPolicy: "AlwaysAllow" } });
+    await evict(env, "q-sick2");
+    assert.ok((await pods.get("default", "q-sick2")).metadata.deletionTimestamp);
   } finally {
     await env.stop();
   }
