@@ -11,7 +11,7 @@
  * is AlwaysAllow, or (IfHealthyBudget, the default) when the budget is met.
  */
 import { findResource } from "../api/resources.ts";
-import type { KObject } from "../api/types.ts";
+import type { KObject, LabelSelector } from "../api/types.ts";
 import { badRequest, conflict, forbidden, StatusError } from "../machinery/errors.ts";
 import { selectorFromLabelSelector } from "../machinery/labels.ts";
 import type { RequestContext } from "./handlers.ts";
@@ -23,7 +23,8 @@ import type { WriteOptions } from "./registry/registry.ts";
 import { updateStatusWith } from "./registry/update.ts";
 
 const pdbs = findResource("policy", "v1", "poddisruptionbudgets")!;
-const podsQr = { group: "", resource: "pods" };
+/** How upstream names the pod in the mark step's conflicts. */
+const podQr = { group: "", resource: "Pod" };
 const pdbQr = { group: "policy", resource: "poddisruptionbudget" };
 
 /** Upstream's MaxDisruptedPodSize: evictions the disruption controller has not yet confirmed. */
@@ -34,19 +35,29 @@ const EVICTION_ATTEMPTS = 20;
 
 const refusal = "Cannot evict pod as it would violate the pod's disruption budget.";
 
-function tooManyRequests(cause: string): StatusError {
-  return new StatusError("TooManyRequests", refusal, { causes: [{ reason: "DisruptionBudget", message: cause }] });
+function tooManyRequests(cause: string, retryAfterSeconds?: number): StatusError {
+  return new StatusError("TooManyRequests", refusal, { causes: [{ reason: "DisruptionBudget", message: cause }], retryAfterSeconds });
 }
 
-/** The budget is behind its spec: upstream's createTooManyRequestsError. */
+/** The budget is behind its spec, or the pod changed: upstream's createTooManyRequestsError (retry after 10 s). */
 function stillProcessing(pdbName: string): StatusError {
-  return tooManyRequests(`The disruption budget ${pdbName} is still being processed by the server.`);
+  return tooManyRequests(`The disruption budget ${pdbName} is still being processed by the server.`, 10);
 }
 
 /** Pods whose eviction needs no budget (upstream's canIgnorePDB). */
 function canIgnoreBudget(pod: KObject): boolean {
   const phase = pod.status?.phase;
   return phase === "Succeeded" || phase === "Failed" || phase === "Pending" || !!pod.metadata.deletionTimestamp;
+}
+
+/** Whether a budget's selector picks the pod; a missing or empty selector picks nothing. */
+function selects(selector: LabelSelector | undefined, pod: KObject): boolean {
+  if (!selector || (!Object.keys(selector.matchLabels ?? {}).length && !(selector.matchExpressions ?? []).length)) return false;
+  try {
+    return selectorFromLabelSelector(selector).matches(pod.metadata.labels);
+  } catch {
+    return false; // an invalid selector matches nothing
+  }
 }
 
 function isReady(pod: KObject): boolean {
@@ -78,10 +89,10 @@ async function markAndDelete(ctx: RequestContext, opts: DeleteOptions, wopts: Wr
     const pre = opts.preconditions;
     const marked = await updateStatusWith(reg, resource, info.namespace, info.name, wopts, (pod) => {
       if (pre?.uid && pre.uid !== pod.metadata.uid) {
-        throw conflict(podsQr, info.name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${pod.metadata.uid}`);
+        throw conflict(podQr, info.name, `the UID in the precondition (${pre.uid}) does not match the UID in record (${pod.metadata.uid}). The object might have been deleted and then recreated`);
       }
       if (pre?.resourceVersion && pre.resourceVersion !== pod.metadata.resourceVersion) {
-        throw conflict(podsQr, info.name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${pod.metadata.resourceVersion}`);
+        throw conflict(podQr, info.name, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${pod.metadata.resourceVersion}). The object might have been modified`);
       }
       const conditions = setPodCondition(pod.status?.conditions, { type: "DisruptionTarget", status: "True", reason: "EvictionByEvictionAPI", message: "Eviction API: evicting" });
       pod.status = { ...(pod.status ?? {}), conditions };
@@ -145,7 +156,8 @@ export async function handleEviction(ctx: RequestContext, ev: KObject, wopts: Wr
     pod = await getObject(reg, resource, info.namespace, info.name);
     if (!canIgnoreBudget(pod)) break;
     // Only the pod as read may go: a pending pod may start (and count for a budget) meanwhile.
-    const enforce = !opts.preconditions?.resourceVersion && pod.status?.phase !== "Succeeded" && pod.status?.phase !== "Failed";
+    const terminal = pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
+    const enforce = !opts.preconditions?.resourceVersion && !terminal && !pod.metadata.deletionTimestamp;
     try {
       await markAndDelete(ctx, enforce ? withResourceVersion(opts, pod.metadata.resourceVersion) : opts, wopts);
       success();
@@ -157,7 +169,7 @@ export async function handleEviction(ctx: RequestContext, ev: KObject, wopts: Wr
   }
   const matching = reg.cache
     .list(pdbs.storage, `/registry/${pdbs.storage}/${info.namespace}/`)
-    .filter((b) => b.obj.spec?.selector && selectorFromLabelSelector(b.obj.spec.selector).matches(pod.metadata.labels));
+    .filter((b) => selects(b.obj.spec?.selector, pod));
   if (matching.length > 1) throw new StatusError("InternalError", "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.");
   let options = opts;
   const pdb = matching[0]?.obj;

@@ -145,6 +145,13 @@ test("evictions take a disruption each, mark the pod, and let unready or pending
       metadata: { name: "q", namespace: "default" },
       spec: { minAvailable: 2, selector: { matchLabels: { app: "q" } } },
     });
+    // An empty selector selects no pod, so this budget never counts as a second one for them.
+    await pdbs.create("default", {
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name: "empty", namespace: "default" },
+      spec: { maxUnavailable: 0, selector: {} },
+    });
     await eventually("one disruption allowed", async () => {
       const p = await pdbs.get("default", "q");
       return p.status?.currentHealthy === 3 && p.status.disruptionsAllowed === 1 ? p : undefined;
