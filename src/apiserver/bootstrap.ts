@@ -1,7 +1,8 @@
 /**
  * Objects the apiserver keeps in place itself, as upstream's bootstrap
  * controllers do: the default, kube-system, kube-public and kube-node-lease
- * namespaces, and the `kubernetes` Service (first service IP, port 443) with
+ * namespaces, the system-node-critical and system-cluster-critical
+ * PriorityClasses, and the `kubernetes` Service (first service IP, port 443) with
  * Endpoints pointing at this apiserver. Written through the registry, so they
  * get the same defaulting and validation as any client's objects.
  */
@@ -15,12 +16,18 @@ import { updateObject } from "./registry/update.ts";
 
 const systemNamespaces = ["default", "kube-system", "kube-public", "kube-node-lease"];
 
+/** Upstream's system PriorityClasses: name, value, description. */
+const systemPriorityClasses: [string, number, string][] = [
+  ["system-node-critical", 2000001000, "Used for system critical pods that must not be moved from their current node."],
+  ["system-cluster-critical", 2000000000, "Used for system critical pods that must run in the cluster, but can be moved to another node if necessary."],
+];
+
 function opts(): WriteOptions {
   return { dryRun: false, fieldValidation: "Strict", warnings: [] };
 }
 
-async function ensure(reg: Registry, plural: string, namespace: string, obj: KObject): Promise<void> {
-  const info = findResource("", "v1", plural)!;
+async function ensure(reg: Registry, plural: string, namespace: string, obj: KObject, group = ""): Promise<void> {
+  const info = findResource(group, "v1", plural)!;
   if (await reg.store.get(objectKey(info, namespace, obj.metadata.name!))) return;
   try {
     await createObject(reg, info, namespace, obj, opts());
@@ -40,6 +47,9 @@ export interface BootstrapOptions {
 export async function bootstrap(reg: Registry, o: BootstrapOptions): Promise<void> {
   for (const name of systemNamespaces) {
     await ensure(reg, "namespaces", "", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  }
+  for (const [name, value, description] of systemPriorityClasses) {
+    await ensure(reg, "priorityclasses", "", { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name }, value, description }, "scheduling.k8s.io");
   }
   await ensure(reg, "services", "default", {
     apiVersion: "v1",

@@ -21,6 +21,7 @@ import { handleResource, type RequestContext } from "./handlers.ts";
 import { decodeBody, negotiate, readBody, sendError, sendJson } from "./http.ts";
 import { openapiDocument, openapiRoot } from "./openapi/index.ts";
 import { firstServiceIp } from "./registry/allocator.ts";
+import type { AdmissionSettings } from "./registry/admission.ts";
 import { Registry } from "./registry/registry.ts";
 import { parseRequestInfo } from "./request.ts";
 import { bindPod } from "./subresources.ts";
@@ -48,6 +49,8 @@ export interface ApiServerOptions {
   kubeletClient?: KeyPair;
   /** Deep-freeze cached objects so that code modifying a shared one throws (tests; see WatchCache). */
   freezeCachedObjects?: boolean;
+  /** Built-in admission settings (default tolerations of new pods). */
+  admission?: Partial<AdmissionSettings>;
 }
 
 export interface ApiServer {
@@ -117,7 +120,7 @@ function sendText(res: ServerResponse, code: number, text: string): void {
 export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
   const cache = new WatchCache(o.store, { eventWindow: o.watchCacheEventWindow, freeze: o.freezeCachedObjects });
   await cache.start();
-  const registry = new Registry({ store: o.store, cache, serviceCidr: o.serviceCidr, nodePortRange: o.nodePortRange });
+  const registry = new Registry({ store: o.store, cache, serviceCidr: o.serviceCidr, nodePortRange: o.nodePortRange, admission: o.admission });
   registry.restoreAllocations();
   const secrets = findResource("", "v1", "secrets")!;
   const tokens = new TokenAuthenticator({ getSecret: (ns, name) => registry.cache.get(objectKey(secrets, ns, name))?.obj });

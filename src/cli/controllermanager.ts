@@ -24,7 +24,8 @@ Flags:
   --cluster-cidr CIDR                    pod network to cut node pod CIDRs from (default 10.42.0.0/16)
   --node-cidr-mask-size N                size of each node's pod CIDR (default 24)
   --node-monitor-grace-period SECONDS    a node silent this long becomes NotReady/Unknown (default 40)
-  --default-not-ready-toleration-seconds SECONDS  eviction delay for pods on unreachable nodes (default 300)
+  --default-not-ready-toleration-seconds SECONDS  eviction delay for pods on unreachable nodes that have no
+                                  not-ready/unreachable toleration (default 300)
   --concurrent-syncs N                   workers per controller (default 5)
   --cluster-signing-cert-file FILE       CA certificate (PEM) csrsigning signs with (no signing without it)
   --cluster-signing-key-file FILE        private key (PEM, PKCS#8) of that CA

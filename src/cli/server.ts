@@ -43,6 +43,9 @@ Flags:
   --cluster-cidr CIDR             pod network range (default 10.42.0.0/16)
   --service-cidr CIDR             Service cluster IP range (default 10.43.0.0/16)
   --service-node-port-range RANGE NodePort range (default 30000-32767)
+  --default-not-ready-toleration-seconds N    tolerationSeconds of the node.kubernetes.io/not-ready:NoExecute
+                                  toleration added to every pod that has none (default 300)
+  --default-unreachable-toleration-seconds N  the same for node.kubernetes.io/unreachable (default 300)
   --disable-agent                 do not run a node agent on this machine
   --node-name NAME                name of this machine's node (default: host name, lower-cased)
   --node-ip IP                    address the node reports (default: first non-loopback IPv4)
@@ -68,6 +71,9 @@ export interface ServerFlags {
   clusterCidr: string;
   serviceCidr: string;
   nodePortRange: string;
+  /** DefaultTolerationSeconds admission: not-ready and unreachable toleration seconds. */
+  notReadyTolerationSeconds: number;
+  unreachableTolerationSeconds: number;
   disableAgent: boolean;
   disableControllerManager: boolean;
   disableScheduler: boolean;
@@ -81,6 +87,14 @@ export interface ServerFlags {
   podManifestPath: string;
   /** `--kubelet-arg KEY=VALUE` pairs for the local agent's kubelet. */
   kubeletArgs: Record<string, string>;
+}
+
+function tolerationSeconds(values: Record<string, unknown>, flag: string): number {
+  const v = values[flag] as string | undefined;
+  if (v === undefined) return 300;
+  const n = Number(v);
+  if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new Error(`--${flag}: must be a number of seconds, got "${v}"`);
+  return n;
 }
 
 /** Parses and checks `tskube server` flags; throws with a usage message on bad input. */
@@ -99,6 +113,8 @@ export function parseServerFlags(argv: string[]): ServerFlags {
       "cluster-cidr": { type: "string" },
       "service-cidr": { type: "string" },
       "service-node-port-range": { type: "string" },
+      "default-not-ready-toleration-seconds": { type: "string" },
+      "default-unreachable-toleration-seconds": { type: "string" },
       "disable-agent": { type: "boolean" },
       "disable-controller-manager": { type: "boolean" },
       "disable-scheduler": { type: "boolean" },
@@ -124,6 +140,8 @@ export function parseServerFlags(argv: string[]): ServerFlags {
     clusterCidr: values["cluster-cidr"] ?? "10.42.0.0/16",
     serviceCidr: values["service-cidr"] ?? "10.43.0.0/16",
     nodePortRange: values["service-node-port-range"] ?? "30000-32767",
+    notReadyTolerationSeconds: tolerationSeconds(values, "default-not-ready-toleration-seconds"),
+    unreachableTolerationSeconds: tolerationSeconds(values, "default-unreachable-toleration-seconds"),
     disableAgent: values["disable-agent"] ?? false,
     disableControllerManager: values["disable-controller-manager"] ?? false,
     disableScheduler: values["disable-scheduler"] ?? false,
@@ -189,6 +207,7 @@ export async function runServer(argv: string[]): Promise<void> {
     advertiseAddress: flags.advertiseAddress,
     serviceCidr: flags.serviceCidr,
     nodePortRange: flags.nodePortRange,
+    admission: { notReadyTolerationSeconds: flags.notReadyTolerationSeconds, unreachableTolerationSeconds: flags.unreachableTolerationSeconds },
     kubeletClient: pki.kubeletClient,
   });
   const host = flags.bindAddress === "0.0.0.0" || flags.bindAddress === "::" ? "127.0.0.1" : flags.bindAddress;

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { AdmissionSettings } from "../apiserver/registry/admission.ts";
 import { ensurePki, type ClusterPki } from "../machinery/certs.ts";
 import { startApiServer, type ApiServer } from "../apiserver/server.ts";
 import { openEmbeddedStore } from "../storage/index.ts";
@@ -25,7 +26,7 @@ export interface TestCluster {
 }
 
 /** Starts an apiserver on 127.0.0.1 with a random port. */
-export async function startTestCluster(opts: { watchCacheEventWindow?: number } = {}): Promise<TestCluster> {
+export async function startTestCluster(opts: { watchCacheEventWindow?: number; admission?: Partial<AdmissionSettings> } = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), "tskube-client-"));
   const pki = await ensurePki(join(dir, "tls"), { ips: ["127.0.0.1"], dnsNames: ["localhost"] });
   const store = await openEmbeddedStore({});
@@ -41,6 +42,7 @@ export async function startTestCluster(opts: { watchCacheEventWindow?: number } 
     watchCacheEventWindow: opts.watchCacheEventWindow,
     kubeletClient: pki.kubeletClient,
     freezeCachedObjects: true,
+    admission: opts.admission,
   });
   const config: ClientConfig = { server: `https://127.0.0.1:${api.port}`, ca: pki.ca.cert, cert: pki.admin.cert, key: pki.admin.key };
   const client = new ApiClient(config);

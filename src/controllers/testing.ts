@@ -4,6 +4,7 @@
  * and a runner for chosen controllers — so a controller test can create
  * objects and watch pods become Running and Ready.
  */
+import type { AdmissionSettings } from "../apiserver/registry/admission.ts";
 import { findResource } from "../api/resources.ts";
 import type { KObject } from "../api/types.ts";
 import { Informer, type ApiClient } from "../client/index.ts";
@@ -52,9 +53,9 @@ export function startRoundRobinBinder(client: ApiClient, nodeNames: string[]): (
  */
 export async function startControllerTestEnv(
   controllers: Record<string, ControllerFactory>,
-  opts: { nodes?: number; settings?: Partial<ControllerSettings>; bind?: boolean } = {},
+  opts: { nodes?: number; settings?: Partial<ControllerSettings>; bind?: boolean; admission?: Partial<AdmissionSettings> } = {},
 ): Promise<ControllerTestEnv> {
-  const tc = await startTestCluster();
+  const tc = await startTestCluster({ admission: opts.admission });
   const client = tc.newClient();
   const sim = new Simulator({
     client: tc.newClient(),

@@ -102,7 +102,7 @@ describe("workloads on simulated nodes", { timeout: 300_000 }, () => {
   };
 
   before(async () => {
-    c = await startCluster(["--kube-controller-manager-arg", "node-monitor-grace-period=3", "--kube-controller-manager-arg", "default-not-ready-toleration-seconds=2"]);
+    c = await startCluster(["--kube-controller-manager-arg", "node-monitor-grace-period=3", "--default-not-ready-toleration-seconds", "2", "--default-unreachable-toleration-seconds", "2"]);
     await c.simNodes(["--count", "3", "--name-prefix", "node-"]);
   });
   after(async () => {

@@ -1,6 +1,6 @@
 /**
  * Create: prepare metadata (name generation, uid, timestamps, generation),
- * default, validate, admit (namespace lifecycle), allocate Service addresses
+ * admit (admission.ts), default, validate, admit (namespace lifecycle), allocate Service addresses
  * and write create-if-absent. dryRun=All stops before the write.
  */
 import type { ResourceInfo } from "../../api/resources.ts";
@@ -8,6 +8,7 @@ import type { KObject } from "../../api/types.ts";
 import { validateCreate } from "../../api/validation/index.ts";
 import { alreadyExists, badRequest, invalid } from "../../machinery/errors.ts";
 import { KeyExistsError } from "../../storage/types.ts";
+import { admitCreate } from "./admission.ts";
 import type { Allocation } from "./allocator.ts";
 import {
   encodeForStorage,
@@ -57,6 +58,7 @@ export async function createObject(
   prepareMetaForCreate(info, obj);
   prepareStatusForCreate(info, obj);
   if (info.kind === csrKind) await prepareCsrForCreate(obj, opts.user);
+  admitCreate(reg.cache, reg.admission, info, obj);
   defaultAndValidate(info, obj, () => validateCreate(info, obj));
   const name = obj.metadata.name!;
   await reg.admitNamespace(info, namespace, name);

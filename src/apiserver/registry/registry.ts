@@ -13,6 +13,7 @@ import { badRequest, forbidden, invalid, notFound, StatusError, type FieldError 
 import type { Store } from "../../storage/types.ts";
 import type { WatchCache } from "../watchcache.ts";
 import type { UserInfo } from "../authn/types.ts";
+import { defaultAdmissionSettings, type AdmissionSettings } from "./admission.ts";
 import { ServiceAllocators } from "./allocator.ts";
 import { pruneUnknownFields } from "./unknownfields.ts";
 
@@ -34,6 +35,8 @@ export interface RegistryOptions {
   cache: WatchCache;
   serviceCidr: string;
   nodePortRange: string;
+  /** Built-in admission settings (default: upstream's). */
+  admission?: Partial<AdmissionSettings>;
 }
 
 const namespaces = findResource("", "v1", "namespaces")!;
@@ -43,10 +46,12 @@ export class Registry {
   readonly store: Store;
   readonly cache: WatchCache;
   readonly allocators: ServiceAllocators;
+  readonly admission: AdmissionSettings;
 
   constructor(opts: RegistryOptions) {
     this.store = opts.store;
     this.cache = opts.cache;
+    this.admission = { ...defaultAdmissionSettings, ...opts.admission };
     this.allocators = new ServiceAllocators(opts.serviceCidr, opts.nodePortRange);
   }
 

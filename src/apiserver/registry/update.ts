@@ -13,6 +13,7 @@ import { applyMergePatch } from "../../machinery/mergepatch.ts";
 import { applyStrategicMergePatch } from "../../machinery/strategicpatch.ts";
 import { KeyNotFoundError, RevisionMismatchError } from "../../storage/types.ts";
 import { decodeStored } from "../watchcache.ts";
+import { admitUpdate } from "./admission.ts";
 import type { Allocation } from "./allocator.ts";
 import { createObject } from "./create.ts";
 import {
@@ -121,6 +122,7 @@ async function guaranteedUpdate(
         else desired.status = clone(current.status);
       }
       keepServerMeta(desired, current, info);
+      if (mode === "main") admitUpdate(reg.cache, reg.admission, info, desired, current);
       if (info.kind === csrKind && mode === "main") prepareCsrForUpdate(mode, desired, current, next);
       if (info.kind === "Namespace" && mode === "main") desired.spec = { ...(desired.spec ?? {}), finalizers: current.spec?.finalizers };
       defaultAndValidate(info, desired, () => validate(desired, current));

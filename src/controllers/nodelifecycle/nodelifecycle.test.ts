@@ -53,7 +53,7 @@ function pod(name: string, node: string, tolerations?: object[]): KObject {
 test("a silent node goes Unknown, is tainted, its pods are evicted, and it recovers", async () => {
   const env = await startControllerTestEnv(
     { nodelifecycle: nodeLifecycleController },
-    { nodes: 1, bind: false, settings: { nodeMonitorGracePeriodMs: 2000, defaultTolerationSeconds: 1 } },
+    { nodes: 1, bind: false, settings: { nodeMonitorGracePeriodMs: 2000 }, admission: { notReadyTolerationSeconds: 1, unreachableTolerationSeconds: 1 } },
   );
   const spec = simNodeSpecs({ count: 1, namePrefix: "flaky-", cpu: "4", memory: "16Gi", pods: 110, labels: {}, taints: [] });
   let flaky = new Simulator({ client: env.tc.newClient(), nodes: spec, heartbeatMs: 500 });
