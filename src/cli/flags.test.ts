@@ -22,7 +22,7 @@ describe("component flags", () => {
     assert.deepEqual([f.notReadyTolerationSeconds, f.unreachableTolerationSeconds], [300, 300]);
     const t = parseServerFlags(["--default-not-ready-toleration-seconds", "2", "--default-unreachable-toleration-seconds", "0"]);
     assert.deepEqual([t.notReadyTolerationSeconds, t.unreachableTolerationSeconds], [2, 0]);
-    assert.throws(() => parseServerFlags(["--default-unreachable-toleration-seconds", "-1"]), /--default-unreachable-toleration-seconds: must be a number of seconds/);
+    assert.throws(() => parseServerFlags(["--default-unreachable-toleration-seconds=-1"]), /--default-unreachable-toleration-seconds: must be a number of seconds/);
     assert.throws(() => parseServerFlags(["--kube-controller-manager-arg", "controllers=nope"]), /unknown controller "nope"/);
     assert.throws(() => parseServerFlags(["--bogus"]), /Unknown option/);
   });
