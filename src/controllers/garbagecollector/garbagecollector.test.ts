@@ -11,6 +11,7 @@ import { isNotFound, type ApiClient } from "../../client/index.ts";
 import { simAnnotations } from "../../simnodes/objects.ts";
 import { eventually, startControllerTestEnv } from "../testing.ts";
 import { gcResources, removeFinalizerPatch, removeOwnerRefsPatch, type OwnerReference } from "./graph.ts";
+import { replicaSetController } from "../replicaset/index.ts";
 import { garbageCollectorController, newGarbageCollector } from "./index.ts";
 
 const rsRes = findResource("apps", "v1", "replicasets")!;
@@ -144,6 +145,36 @@ test("partial ownership, unknown owners and untracked owner kinds", async () => 
     await eventually("dependents of deleted owners collected", async () =>
       (await exists(c, cmRes, "shared")) || (await exists(c, cmRes, "by-ingress")) ? undefined : true,
     );
+  } finally {
+    await env.stop();
+  }
+});
+
+test("an orphaning delete right after creation keeps every dependent", async () => {
+  const env = await startControllerTestEnv({ garbagecollector: garbageCollectorController, replicaset: replicaSetController }, { nodes: 2 });
+  try {
+    const c = env.client;
+    for (let round = 0; round < 4; round++) {
+      const name = `young${round}`;
+      const sel = { app: name };
+      await c.resource(rsRes).create("default", {
+        apiVersion: "apps/v1",
+        kind: "ReplicaSet",
+        metadata: { name },
+        spec: { replicas: 3, selector: { matchLabels: sel }, template: { metadata: { labels: sel }, spec: podSpec } },
+      } as KObject);
+      // Orphan while the pods are still being created, bound and started.
+      await new Promise((r) => setTimeout(r, 300 + round * 200));
+      await c.resource(rsRes).delete("default", name, { propagationPolicy: "Orphan" });
+      await eventually("orphaning owner deleted", async () => ((await exists(c, rsRes, name)) ? undefined : true));
+      await new Promise((r) => setTimeout(r, 1000));
+      const pods = (await c.resource(podRes).list("default", { labelSelector: `app=${name}` })).items;
+      assert.ok(pods.length > 0, `round ${round}: the ReplicaSet made pods`);
+      for (const p of pods) {
+        assert.equal(p.metadata.deletionTimestamp, undefined, `round ${round}: ${p.metadata.name} not deleted`);
+        assert.ok(!p.metadata.ownerReferences?.length, `round ${round}: ${p.metadata.name} orphaned`);
+      }
+    }
   } finally {
     await env.stop();
   }

@@ -18,7 +18,7 @@
  */
 import { findByKind, type ResourceInfo } from "../../api/resources.ts";
 import type { KObject } from "../../api/types.ts";
-import { isNotFound, runWorkers, WorkQueue, type Informer, type ReconcileResult } from "../../client/index.ts";
+import { isConflict, isNotFound, runWorkers, WorkQueue, type Informer, type ReconcileResult } from "../../client/index.ts";
 import type { Controller, ControllerContext, ControllerFactory } from "../types.ts";
 import {
   foregroundFinalizer,
@@ -149,11 +149,8 @@ class GarbageCollector implements Controller {
     return "absent";
   }
 
-  /**
-   * Upstream's attemptToDeleteItem for an object that is not being deleted.
-   * Asks for a recheck when every remaining owner is of an untracked kind.
-   */
-  async #attemptToDelete(ctx: ControllerContext, info: ResourceInfo, obj: KObject): Promise<ReconcileResult | void> {
+  /** Sorts `obj`'s owners: gone (absent, or deleting their dependents) or still there. */
+  async #classifyOwners(ctx: ControllerContext, obj: KObject): Promise<{ solid: OwnerReference[]; gone: Set<string>; waiting: boolean; recheck?: ReconcileResult }> {
     const solid: OwnerReference[] = [];
     const gone = new Set<string>();
     let waiting = false;
@@ -166,17 +163,40 @@ class GarbageCollector implements Controller {
       } else solid.push(ref);
     }
     const recheck = solid.length > 0 && solid.every((r) => !this.#isTracked(r)) ? { requeueAfterMs: this.#recheckMs } : undefined;
-    if (!gone.size) return recheck;
-    const ns = obj.metadata.namespace ?? "";
+    return { solid, gone, waiting, recheck };
+  }
+
+  /**
+   * Upstream's attemptToDeleteItem for an object that is not being deleted.
+   * Acts only on the live object, as upstream does: the cached copy may still
+   * list an owner whose reference was just removed (an orphaning delete),
+   * and that owner is gone by now. Asks for a recheck when every remaining
+   * owner is of an untracked kind.
+   */
+  async #attemptToDelete(ctx: ControllerContext, info: ResourceInfo, cached: KObject): Promise<ReconcileResult | void> {
+    const first = await this.#classifyOwners(ctx, cached);
+    if (!first.gone.size) return first.recheck;
+    const ns = cached.metadata.namespace ?? "";
     const rc = ctx.client.resource(info);
+    let obj: KObject;
+    try {
+      obj = await rc.get(ns, cached.metadata.name!);
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw err;
+    }
+    if (obj.metadata.uid !== cached.metadata.uid || obj.metadata.deletionTimestamp || !ownerRefs(obj).length) return;
+    const { solid, gone, waiting, recheck } = await this.#classifyOwners(ctx, obj);
+    if (!gone.size) return recheck;
     try {
       if (solid.length) {
         await rc.patch(ns, obj.metadata.name!, "json", removeOwnerRefsPatch(obj, gone));
         return recheck;
       }
       const policy = waiting && this.#dependents(obj.metadata.uid!).length ? "Foreground" : policyFor(obj);
-      await rc.delete(ns, obj.metadata.name!, { propagationPolicy: policy, preconditions: { uid: obj.metadata.uid } });
+      await rc.delete(ns, obj.metadata.name!, { propagationPolicy: policy, preconditions: { uid: obj.metadata.uid, resourceVersion: obj.metadata.resourceVersion } });
     } catch (err) {
+      if (isConflict(err)) return { requeueAfterMs: 100 }; // changed meanwhile: judge it again
       if (!isNotFound(err)) throw err;
     }
   }
