@@ -197,6 +197,18 @@ async function recordFailure(client: ApiClient, r: Extract<ScheduleOneResult, { 
     if (!isNotFound(err) && !isConflict(err)) log.warn("could not record the scheduling failure", { error: String(err) });
   }
   for (const victim of r.victims) {
+    // Like upstream's prepareCandidate: mark the victim DisruptionTarget=True, then delete it.
+    const target = {
+      type: "DisruptionTarget",
+      status: "True",
+      reason: "PreemptionByScheduler",
+      message: `${pod.spec?.schedulerName ?? "default-scheduler"}: preempting to accommodate a higher priority pod`,
+      lastProbeTime: null,
+      lastTransitionTime: nowStamp(),
+    };
+    await pods
+      .patch(victim.metadata.namespace!, victim.metadata.name!, "strategic", { status: { conditions: [target] } }, { subresource: "status" })
+      .catch((err) => (isNotFound(err) ? undefined : log.warn("could not mark a preemption victim", { error: String(err) })));
     recorder.event(victim, "Normal", "Preempted", `Preempted by pod ${pod.metadata.uid} on node ${r.nominatedNodeName ?? ""}`);
     await pods
       .delete(victim.metadata.namespace!, victim.metadata.name!, { preconditions: { uid: victim.metadata.uid } })

@@ -5,7 +5,8 @@
  * roll out within their surge/unavailability bounds, roll back, scale and
  * delete; tainted nodes repel pods; a pod too big stays Pending with the
  * upstream message; DaemonSets, StatefulSets and Jobs do their jobs;
- * `kubectl drain` honours a PodDisruptionBudget; a node whose kubelet dies
+ * `kubectl drain` honours a PodDisruptionBudget; a pod of a higher
+ * PriorityClass preempts a lower one; a node whose kubelet dies
  * goes NotReady and its pods are replaced elsewhere.
  */
 import { after, before, describe, it } from "node:test";
@@ -225,6 +226,43 @@ describe("workloads on simulated nodes", { timeout: 300_000 }, () => {
     await waitFor("6 ready pods elsewhere", () => pods("app=guarded").filter((p) => !p.deleting && p.ready && p.node !== node).length === 6);
     ok(["uncordon", node]);
     ok(["delete", "deployment", "guarded"]);
+  });
+
+  it("preempts a lower-priority pod for one of a higher PriorityClass", async () => {
+    await c.simNodes(["--count", "1", "--name-prefix", "small-", "--cpu", "1", "--labels", "size=small"]);
+    await waitFor("the small node", () => /small-0\s+Ready/.test(ok(["get", "nodes"])));
+    const podYaml = (name: string, cls: string, stopSeconds: string) => `apiVersion: v1
+kind: Pod
+metadata: {name: ${name}, annotations: {sim.tskube.io/stop-seconds: "${stopSeconds}"}}
+spec:
+  priorityClassName: ${cls}
+  nodeSelector: {size: small}
+  containers: [{name: c, image: busybox, resources: {requests: {cpu: 800m}}}]
+`;
+    apply(`apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: low}
+value: 10
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
+`);
+    apply(podYaml("humble", "low", "3"));
+    await waitFor("the low-priority pod running", () => ok(["get", "pod", "humble", "-o", "jsonpath={.status.phase}"]) === "Running");
+    assert.equal(ok(["get", "pod", "humble", "-o", "jsonpath={.spec.priority}"]), "10", "priority from the PriorityClass");
+    apply(podYaml("urgent", "high", "0"));
+    await waitFor("the victim marked and terminating", () => {
+      const reason = ok(["get", "pod", "humble", "-o", 'jsonpath={.status.conditions[?(@.type=="DisruptionTarget")].reason}']);
+      return reason === "PreemptionByScheduler" && ok(["get", "pod", "humble", "-o", "jsonpath={.metadata.deletionTimestamp}"]) !== "";
+    });
+    await waitFor("the high-priority pod running on the small node", () => ok(["get", "pod", "urgent", "-o", "jsonpath={.status.phase} {.spec.nodeName}"]) === "Running small-0");
+    assert.match(ok(["get", "events", "--field-selector", "involvedObject.name=humble,reason=Preempted"]), /Preempted by pod/);
+    const refused = c.kubectl(["apply", "-f", "-"], { input: podYaml("stray", "no-such-class", "0") });
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /no PriorityClass with name no-such-class was found/);
+    ok(["delete", "pod", "urgent", "--wait=false"]);
   });
 
   it("replaces the pods of a node whose kubelet stopped", async () => {
