@@ -15,6 +15,7 @@ import { deploymentController } from "./index.ts";
 const dRes = findResource("apps", "v1", "deployments")!;
 const rsRes = findResource("apps", "v1", "replicasets")!;
 const podsRes = findResource("", "v1", "pods")!;
+const eventsRes = findResource("", "v1", "events")!;
 const rev = "deployment.kubernetes.io/revision";
 
 function deployment(name: string, replicas: number, image: string, extra: Record<string, unknown> = {}, annotations: Record<string, string> = {}): KObject {
@@ -79,6 +80,15 @@ describe("deployment controller", () => {
     const available = (await dc().get("default", "web")).status.conditions.find((c: { type: string }) => c.type === "Available");
     assert.equal(available.status, "True");
     assert.equal(available.message, "Deployment has minimum availability.");
+    await dc().patch("default", "web", "merge", { spec: { replicas: 2 } });
+    await complete("web", 2);
+    const scaling = await eventually("ScalingReplicaSet events", async () => {
+      const evs = (await env.client.resource(eventsRes).list("default")).items.filter((e) => e.reason === "ScalingReplicaSet" && e.involvedObject?.name === "web");
+      return evs.length >= 2 ? evs.map((e) => e.message as string).sort() : undefined;
+    });
+    assert.deepEqual(scaling, [`Scaled down replica set ${rs.metadata.name} to 2 from 3`, `Scaled up replica set ${rs.metadata.name} to 3`]);
+    await dc().patch("default", "web", "merge", { spec: { replicas: 3 } });
+    await complete("web", 3);
   });
 
   it("rolls out within maxSurge/maxUnavailable, then rolls back reusing the old ReplicaSet", async () => {

@@ -90,9 +90,10 @@ async function writeRevision(c: SyncCtx, d: KObject, revision: string): Promise<
   d.metadata.resourceVersion = out.metadata.resourceVersion;
 }
 
-/** Records "Scaled up/down replica set ..." for a size change. */
-function scaledEvent(c: SyncCtx, d: KObject, rs: KObject, from: number, to: number, op: "up" | "down"): void {
-  c.recorder.event(d, "Normal", "ScalingReplicaSet", `Scaled ${op} replica set ${rs.metadata.name} from ${from} to ${to}`);
+/** Records upstream's "Scaled up/down replica set X to N from M" (or "Scaled up replica set X to N" for a new one). */
+function scaledEvent(c: SyncCtx, d: KObject, rs: KObject, from: number | undefined, to: number, op: "up" | "down"): void {
+  const msg = from === undefined ? `Scaled ${op} replica set ${rs.metadata.name} to ${to}` : `Scaled ${op} replica set ${rs.metadata.name} to ${to} from ${from}`;
+  c.recorder.event(d, "Normal", "ScalingReplicaSet", msg);
 }
 
 /**
@@ -186,7 +187,7 @@ async function newReplicaSet(c: SyncCtx, d: KObject, rsList: KObject[], oldRSs: 
       throw err;
     }
   }
-  if (!alreadyExisted && replicasOf(created) > 0) scaledEvent(c, d, created, 0, replicasOf(created), "up");
+  if (!alreadyExisted && replicasOf(created) > 0) scaledEvent(c, d, created, undefined, replicasOf(created), "up");
   await writeRevision(c, d, String(newRevision));
   if (!alreadyExisted && hasProgressDeadline(d)) {
     const st: DeploymentStatus = structuredClone(d.status ?? {});
