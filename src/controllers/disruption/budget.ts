@@ -104,3 +104,22 @@ export function budgetStatus(
   if (Object.keys(c.disrupted).length) out.disruptedPods = c.disrupted;
   return out;
 }
+
+/**
+ * Upstream's failSafe: the status as it is, but no disruption allowed and
+ * DisruptionAllowed=False with reason SyncFailed and the error as message.
+ */
+export function failSafeStatus(pdb: KObject, message: string, now: string): Record<string, unknown> {
+  const st = (pdb.status ?? {}) as Record<string, unknown>;
+  const conditions = (st.conditions ?? []) as Record<string, unknown>[];
+  const old = conditions.find((x) => x.type === "DisruptionAllowed");
+  const condition = {
+    type: "DisruptionAllowed",
+    status: "False",
+    reason: "SyncFailed",
+    message,
+    observedGeneration: st.observedGeneration ?? 0,
+    lastTransitionTime: old && old.status === "False" ? old.lastTransitionTime : now,
+  };
+  return { ...st, disruptionsAllowed: 0, conditions: [...conditions.filter((x) => x.type !== "DisruptionAllowed"), condition] };
+}

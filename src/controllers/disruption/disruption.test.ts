@@ -202,3 +202,47 @@ test("evictions take a disruption each, mark the pod, and let unready or pending
     await env.stop();
   }
 });
+
+test("pods without a controller are left out of maxUnavailable budgets, with upstream's events", async () => {
+  const env = await startControllerTestEnv({ disruption: disruptionController }, { nodes: 1 });
+  try {
+    const pods = env.client.resource(podsRes);
+    const pdbs = env.client.resource(pdbRes);
+    for (const n of ["bare-0", "bare-1"]) await pods.create("default", pod(n, { app: "bare" }));
+    const budget = (name: string, app: string) => ({
+      apiVersion: "policy/v1",
+      kind: "PodDisruptionBudget",
+      metadata: { name, namespace: "default" },
+      spec: { maxUnavailable: 1, selector: { matchLabels: { app } } },
+    });
+    await pdbs.create("default", budget("bare", "bare"));
+    await pdbs.create("default", budget("nobody", "nobody"));
+    const bare = await eventually("bare budget computed", async () => {
+      const p = await pdbs.get("default", "bare");
+      return p.status?.observedGeneration === 1 && p.status.currentHealthy === 2 ? p : undefined;
+    });
+    assert.deepEqual([bare.status.expectedPods, bare.status.desiredHealthy, bare.status.disruptionsAllowed], [0, 0, 0]);
+    const reasons = await eventually("events", async () => {
+      const evs = (await env.client.resource(findResource("", "v1", "events")!).list("default")).items;
+      const r = evs.map((e) => `${e.involvedObject?.name}/${e.reason}`);
+      return r.includes("bare/UnmanagedPods") && r.includes("nobody/NoPods") ? evs : undefined;
+    });
+    const unmanaged = reasons.find((e) => e.reason === "UnmanagedPods")!;
+    assert.equal(unmanaged.type, "Warning");
+    assert.match(unmanaged.message, /^Pods selected by this PodDisruptionBudget \(selector: app=bare\) were found to be unmanaged\./);
+
+    // A pod whose controller is gone: the budget fails safe.
+    const orphan = pod("lost-0", { app: "lost" });
+    orphan.metadata.ownerReferences = [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "gone", uid: "00000000-0000-0000-0000-000000000001", controller: true }];
+    await pods.create("default", orphan);
+    await pdbs.create("default", budget("lost", "lost"));
+    const lost = await eventually("fail-safe status", async () => {
+      const p = await pdbs.get("default", "lost");
+      return p.status?.conditions?.[0]?.reason === "SyncFailed" ? p : undefined;
+    });
+    assert.equal(lost.status.disruptionsAllowed, 0);
+    assert.equal(lost.status.conditions[0].message, 'found no controllers for pod "lost-0"');
+  } finally {
+    await env.stop();
+  }
+});

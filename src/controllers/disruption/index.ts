@@ -4,7 +4,10 @@
  * or the number of matching pods), currentHealthy, desiredHealthy (from
  * minAvailable / maxUnavailable, percentages rounded up),
  * disruptionsAllowed, observedGeneration and the DisruptionAllowed
- * condition — which the apiserver's pods/eviction reads.
+ * condition — which the apiserver's pods/eviction reads. Pods without a
+ * controller do not count towards a controller-scaled budget (Warning
+ * UnmanagedPods); a pod whose controller is missing makes the budget fail
+ * safe (no disruption allowed, reason SyncFailed), as upstream.
  */
 import { findByKind, findResource } from "../../api/resources.ts";
 import type { KObject, OwnerReference } from "../../api/types.ts";
@@ -12,7 +15,7 @@ import { isConflict, isNotFound, metaNamespaceKey, runWorkers, splitKey, WorkQue
 import { selectorFromLabelSelector } from "../../machinery/labels.ts";
 import type { Controller, ControllerContext, ControllerFactory } from "../types.ts";
 import { canonical } from "../endpoints/pods.ts";
-import { budgetStatus, countHealthy, expectedAndDesired, liveDisruptedPods } from "./budget.ts";
+import { budgetStatus, countHealthy, expectedAndDesired, failSafeStatus, liveDisruptedPods } from "./budget.ts";
 import { rfc3339 as stamp } from "../../machinery/time.ts";
 
 const pdbsRes = findResource("policy", "v1", "poddisruptionbudgets")!;
@@ -24,6 +27,9 @@ const scaled = {
   ReplicationController: findResource("", "v1", "replicationcontrollers")!,
 } as const;
 type ScaledKind = keyof typeof scaled;
+
+/** A pod's controller is gone or of an unknown kind: the budget cannot be computed. */
+class NoControllerError extends Error {}
 
 function controllerOf(o: KObject): OwnerReference | undefined {
   return (o.metadata.ownerReferences ?? []).find((r) => r.controller);
@@ -76,49 +82,67 @@ class DisruptionController implements Controller {
     const pdb = this.#pdbs.lister().get(namespace, name);
     if (!pdb || pdb.metadata.deletionTimestamp) return;
     const pods = this.#pods.lister().listNamespace(namespace, selectorOf(pdb));
+    const recorder = ctx.recorder("controllermanager");
+    if (!pods.length) recorder.event(pdb, "Normal", "NoPods", "No matching pods found");
     const now = Date.now();
-    const { expected, desired } = await expectedAndDesired(pdb, pods, () => this.#expectedScale(ctx, namespace, pods));
+    const unmanaged: string[] = [];
+    let counts: { expected: number; desired: number };
+    try {
+      counts = await expectedAndDesired(pdb, pods, () => this.#expectedScale(ctx, namespace, pods, unmanaged));
+    } catch (err) {
+      if (!(err instanceof NoControllerError)) throw err;
+      return this.#write(ctx, pdb, failSafeStatus(pdb, err.message, stamp(now)));
+    }
+    if (unmanaged.length) {
+      recorder.event(
+        pdb,
+        "Warning",
+        "UnmanagedPods",
+        `Pods selected by this PodDisruptionBudget (selector: ${selectorOf(pdb).toString()}) were found to be unmanaged. As a result, the status of the PDB cannot be calculated correctly, which may result in undefined behavior. To account for these pods please set ".spec.minAvailable" field of the PDB to an integer value.`,
+      );
+    }
     const disrupted = liveDisruptedPods(pdb, pods, now);
     const healthy = countHealthy(pods, disrupted.map);
-    const status = budgetStatus(pdb, { expected, desired, healthy, disrupted: disrupted.map }, stamp(now));
+    const status = budgetStatus(pdb, { ...counts, healthy, disrupted: disrupted.map }, stamp(now));
     const retry = disrupted.nextExpiry === undefined ? undefined : { requeueAfterMs: Math.max(10, disrupted.nextExpiry - now) };
-    if (canonical(pdb.status ?? {}) === canonical(status)) return retry;
+    return (await this.#write(ctx, pdb, status)) ?? retry;
+  }
+
+  /** Writes `status` unless it is already there. */
+  async #write(ctx: ControllerContext, pdb: KObject, status: Record<string, unknown>): Promise<ReconcileResult | void> {
+    if (canonical(pdb.status ?? {}) === canonical(status)) return;
     const next = structuredClone(pdb);
     next.status = status;
     try {
-      await ctx.client.resource(pdbsRes).updateStatus(namespace, next);
+      await ctx.client.resource(pdbsRes).updateStatus(pdb.metadata.namespace ?? "", next);
     } catch (err) {
       if (isNotFound(err)) return;
       if (isConflict(err)) return { requeueAfterMs: 100 };
       throw err;
     }
-    return retry;
   }
 
   /**
    * Sum of spec.replicas over the pods' distinct controllers (a ReplicaSet
    * owned by a Deployment counts as the Deployment); other controllers are
-   * asked for their scale subresource; pods without a controller, or whose
-   * controller cannot be found, count one each.
+   * asked for their scale subresource. Pods without a controller are left
+   * out and named in `unmanaged`; a controller that cannot be found throws
+   * NoControllerError (upstream's getExpectedScale).
    */
-  async #expectedScale(ctx: ControllerContext, namespace: string, pods: KObject[]): Promise<number> {
+  async #expectedScale(ctx: ControllerContext, namespace: string, pods: KObject[], unmanaged: string[]): Promise<number> {
     const seen = new Map<string, number>();
-    let loose = 0;
     for (const pod of pods) {
       const ref = controllerOf(pod);
       if (!ref) {
-        loose++;
+        unmanaged.push(pod.metadata.name!);
         continue;
       }
       if (seen.has(ref.uid)) continue;
       const found = await this.#scaleOf(ctx, namespace, ref);
-      if (!found) {
-        loose++;
-        continue;
-      }
+      if (!found) throw new NoControllerError(`found no controllers for pod "${pod.metadata.name}"`);
       seen.set(found.uid, found.replicas);
     }
-    let total = loose;
+    let total = 0;
     for (const r of seen.values()) total += r;
     return total;
   }
