@@ -209,3 +209,12 @@ test("env sources, host network ports and lifecycle sleep", () => {
   assert.equal(errs[5].detail, "must match `containerPort` when `hostNetwork` is true");
   assert.equal(errs[4].detail, "must be non-negative and less than terminationGracePeriodSeconds (10)");
 });
+
+test("topologySpreadConstraints: minDomains must be positive and needs DoNotSchedule", () => {
+  const tsc = (c: Record<string, unknown>) => pod({ containers: [{ name: "a", image: "x" }], topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "zone", labelSelector: {}, ...c }] });
+  assert.deepEqual(validateCreate(P, tsc({ whenUnsatisfiable: "DoNotSchedule", minDomains: 2 })), []);
+  const anyway = validateCreate(P, tsc({ whenUnsatisfiable: "ScheduleAnyway", minDomains: 2 }));
+  assert.deepEqual(pairs(anyway), [["spec.topologySpreadConstraints[0].minDomains", "FieldValueInvalid"]]);
+  assert.match(anyway[0].detail ?? "", /^can only use minDomains if whenUnsatisfiable=DoNotSchedule, not ScheduleAnyway$/);
+  assert.deepEqual(pairs(validateCreate(P, tsc({ whenUnsatisfiable: "DoNotSchedule", minDomains: 0 }))), [["spec.topologySpreadConstraints[0].minDomains", "FieldValueInvalid"]]);
+});

@@ -351,8 +351,12 @@ function validateTopologySpread(constraints: unknown, path: string): FieldError[
     const key = `${c.topologyKey}/${c.whenUnsatisfiable}`;
     if (seen.has(key)) errs.push(fieldErr.duplicate(ip, `{${c.topologyKey}, ${c.whenUnsatisfiable}}`));
     seen.add(key);
-    if (c.minDomains !== undefined && c.minDomains !== null && (typeof c.minDomains !== "number" || c.minDomains <= 0))
-      errs.push(fieldErr.invalid(childPath(ip, "minDomains"), c.minDomains, "must be greater than 0"));
+    if (c.minDomains !== undefined && c.minDomains !== null) {
+      if (typeof c.minDomains !== "number" || c.minDomains <= 0) errs.push(fieldErr.invalid(childPath(ip, "minDomains"), c.minDomains, "must be greater than zero"));
+      if (c.whenUnsatisfiable !== "DoNotSchedule") {
+        errs.push(fieldErr.invalid(childPath(ip, "minDomains"), c.minDomains, `can only use minDomains if whenUnsatisfiable=DoNotSchedule, not ${c.whenUnsatisfiable}`));
+      }
+    }
     errs.push(...validateLabelSelector(c.labelSelector, childPath(ip, "labelSelector")));
   });
   return errs;

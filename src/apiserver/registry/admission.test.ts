@@ -111,6 +111,8 @@ test("through the apiserver: system classes exist, pods resolve them, a replace 
     assert.equal(replaced.spec.priority, 2000000000, "a body without priority keeps the admitted one");
     await classes.create("", pc("default-low", 1, { globalDefault: true }));
     await assert.rejects(classes.create("", pc("default-high", 2, { globalDefault: true })), (err: unknown) => err instanceof ApiError && err.code === 403);
+    const gated = await pods.create("default", { ...pod({ schedulingGates: [{ name: "example.com/hold" }] }), metadata: { name: "gated" } });
+    assert.equal(gated.status.conditions[0].reason, "SchedulingGated", "create-time status passes validation");
     const defaulted = await pods.create("default", { ...pod(), metadata: { name: "r" } });
     assert.deepEqual([defaulted.spec.priorityClassName, defaulted.spec.priority], ["default-low", 1]);
   } finally {

@@ -66,6 +66,12 @@ export function prepareStatusForCreate(info: ResourceInfo, obj: KObject): void {
   switch (info.kind) {
     case "Pod":
       obj.status = { phase: "Pending", qosClass: podQosClass(obj) };
+      if (Array.isArray(obj.spec?.schedulingGates) && obj.spec.schedulingGates.length) {
+        // Upstream's applySchedulingGatedCondition: kubectl shows the pod as SchedulingGated.
+        obj.status.conditions = [
+          { type: "PodScheduled", status: "False", lastProbeTime: null, lastTransitionTime: null, reason: "SchedulingGated", message: "Scheduling is blocked due to non-empty scheduling gates" },
+        ];
+      }
       return;
     case "Namespace":
       obj.status = { phase: "Active" };
