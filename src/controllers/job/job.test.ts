@@ -81,6 +81,27 @@ describe("job controller", () => {
     }
   });
 
+  it("lets a work queue's other pods finish once one succeeded", async () => {
+    await env.client.resource(jobsRes).create("default", job("queue", { parallelism: 3 }, { "sim.tskube.io/run-seconds": "30" }));
+    const running = await eventually("3 running pods", async () => {
+      const ps = (await podsOf("queue")).filter((p) => p.status?.phase === "Running");
+      return ps.length === 3 ? ps : undefined;
+    });
+    // One work item finishes early.
+    const first = running[0];
+    first.status = { ...first.status, phase: "Succeeded", conditions: [{ type: "Ready", status: "False" }] };
+    await env.client.resource(podsRes).updateStatus("default", first);
+    await eventually("the success counted", async () => ((await get("queue")).status?.succeeded === 1 ? true : undefined));
+    await new Promise((r) => setTimeout(r, 500));
+    const others = (await podsOf("queue")).filter((p) => p.metadata.name !== first.metadata.name);
+    assert.equal(others.length, 2);
+    assert.ok(others.every((p) => !p.metadata.deletionTimestamp && p.status?.phase === "Running"), "the running work items are left alone");
+    const j = await get("queue");
+    assert.equal(j.status.active, 2);
+    assert.equal(cond(j, "Complete"), undefined, "not complete while pods still run");
+    await env.client.resource(jobsRes).delete("default", "queue", { propagationPolicy: "Background" });
+  });
+
   it("fails with BackoffLimitExceeded", async () => {
     await env.client.resource(jobsRes).create("default", job("bad", { backoffLimit: 2 }, { "sim.tskube.io/exit-code": "3" }));
     const j = await eventually("job bad failed", async () => {

@@ -195,7 +195,8 @@ export async function syncJob(d: JobSyncDeps, key: string, namespace: string, na
       for (let i = 0; i < (completions ?? 0) && keep.length + toCreate.length < parallelism; i++)
         if (!completed.has(i) && !seen.has(i)) toCreate.push(i);
     } else {
-      const want = completions == null ? (status.succeeded > 0 ? 0 : parallelism) : Math.max(0, Math.min(parallelism, completions - status.succeeded));
+      // A work queue (no completions) leaves running pods to finish once one succeeded, as upstream.
+      const want = completions == null ? (status.succeeded > 0 ? Math.min(active.length, parallelism) : parallelism) : Math.max(0, Math.min(parallelism, completions - status.succeeded));
       if (active.length > want) excess.push(...[...active].sort(preferKeep).slice(want));
       for (let i = active.length; i < want; i++) toCreate.push(undefined);
     }
