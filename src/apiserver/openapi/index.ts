@@ -41,6 +41,32 @@ export function definitionName(modelClass: string): string {
   return def;
 }
 
+/** What the schema says of one property beyond its JSON type (for the decoder's type checks). */
+export interface PropertyKind {
+  /** A resource.Quantity (or a list/map of them): JSON strings and numbers both decode. */
+  quantity: boolean;
+  /** Integer/number format of the value (or of its items/values): int32, int64, double. */
+  format?: string;
+}
+
+const QUANTITY_REF = "#/components/schemas/io.k8s.apimachinery.pkg.api.resource.Quantity";
+const propertyKindCache = new Map<string, Record<string, PropertyKind>>();
+
+/** The properties of a client-node model class, from its generated schema ({} when it has none). */
+export function propertyKinds(modelClass: string): Record<string, PropertyKind> {
+  let out = propertyKindCache.get(modelClass);
+  if (out) return out;
+  out = {};
+  const def = load().models[modelClass];
+  const props = ((def && load().schemas[def]?.properties) ?? {}) as Record<string, Json>;
+  for (const [name, prop] of Object.entries(props)) {
+    const inner = ((prop.additionalProperties ?? prop.items ?? prop) as Json) ?? {};
+    out[name] = { quantity: prop.$ref === QUANTITY_REF || inner.$ref === QUANTITY_REF, format: (prop.format ?? inner.format) as string | undefined };
+  }
+  propertyKindCache.set(modelClass, out);
+  return out;
+}
+
 /** Every served group-version, in resource-table order: `v1`, `apps/v1`, ... */
 export function servedGroupVersions(): string[] {
   return [...new Set(resources.map(groupVersion))];

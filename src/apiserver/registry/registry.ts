@@ -123,10 +123,18 @@ export function checkBodyIdentity(info: ResourceInfo, obj: unknown, namespace: s
 
 /**
  * Drops fields the kind does not know and reacts per `fieldValidation`:
- * Strict fails with 400, Warn adds warnings, Ignore drops silently.
+ * Strict fails with 400, Warn adds warnings, Ignore drops silently. A value
+ * of the wrong JSON type always fails with 400, as upstream's decoder does.
  */
 export function handleUnknownFields(info: ResourceInfo, obj: KObject, opts: WriteOptions): void {
-  const unknown = pruneUnknownFields(info.model, obj);
+  const { unknown, mismatch } = pruneUnknownFields(info.model, obj);
+  if (mismatch) {
+    const m = mismatch;
+    throw new StatusError(
+      "BadRequest",
+      `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: json: cannot unmarshal ${m.found} into Go struct field ${m.struct}.${m.field} of type ${m.want}`,
+    );
+  }
   if (!unknown.length || opts.fieldValidation === "Ignore") return;
   if (opts.fieldValidation === "Strict") {
     const msg = unknown.map((p) => `unknown field "${p}"`).join(", ");

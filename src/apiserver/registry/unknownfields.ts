@@ -1,12 +1,15 @@
 /**
  * Unknown-field handling for `fieldValidation` (Strict / Warn / Ignore): walks
  * an object along its kind's model structure, removes fields the kind does not
- * have (as upstream's decoder drops them) and reports their paths.
+ * have (as upstream's decoder drops them) and reports their paths. The same
+ * walk finds the first value of the wrong JSON type (a boolean label value,
+ * a string where a number belongs), which upstream's decoder refuses.
  */
 import { fieldType } from "../../api/patchmeta.ts";
 import { childPath, indexPath, keyPath } from "../../machinery/validation.ts";
+import { propertyKinds, type PropertyKind } from "../openapi/index.ts";
 
-const scalarTypes = new Set(["string", "number", "boolean", "Date", "IntOrString", "object", "any"]);
+const scalarTypes = new Set(["string", "number", "boolean", "Date", "V1MicroTime", "IntOrString", "object", "any"]);
 
 interface ElementType {
   kind: "array" | "map" | "model" | "scalar";
@@ -38,20 +41,107 @@ function formatPath(segs: Segment[]): string {
   return p;
 }
 
+/** The first value of the wrong JSON type: upstream's "json: cannot unmarshal X into Go struct field S.path of type T". */
+export interface TypeMismatch {
+  /** Go-style struct name of the model holding the field, e.g. ObjectMeta. */
+  struct: string;
+  /** Dotted JSON path of the field from the object's root (map keys and indexes left out, as Go reports it). */
+  field: string;
+  /** JSON type of the value found: string, number, bool, array or object. */
+  found: string;
+  /** Go-style type expected, e.g. string, int32, bool, []string, map[string]string, struct. */
+  want: string;
+}
+
+interface WalkState {
+  unknown: string[];
+  mismatch?: TypeMismatch;
+}
+
+function jsonType(v: unknown): string {
+  if (Array.isArray(v)) return "array";
+  if (typeof v === "boolean") return "bool";
+  return typeof v;
+}
+
+/** Whether `v` (not null) may stand where `type` is declared (a Quantity's string may be a number). */
+function fits(v: unknown, type: string, kind: PropertyKind | undefined): boolean {
+  switch (type) {
+    case "string":
+      return typeof v === "string" || (kind?.quantity === true && typeof v === "number");
+    case "Date":
+    case "V1MicroTime":
+      return typeof v === "string";
+    case "number":
+      return typeof v === "number";
+    case "boolean":
+      return typeof v === "boolean";
+    case "IntOrString":
+      return typeof v === "string" || typeof v === "number";
+    case "object":
+    case "any":
+      return true;
+  }
+  const t = elementType(type);
+  if (t.kind === "array") return Array.isArray(v);
+  if (t.kind === "map" || t.kind === "model") return typeof v === "object" && !Array.isArray(v);
+  return true;
+}
+
+const goNumbers: Record<string, string> = { int32: "int32", int64: "int64", double: "float64" };
+
+function goType(type: string, kind: PropertyKind | undefined): string {
+  switch (type) {
+    case "string":
+      return kind?.quantity ? "resource.Quantity" : "string";
+    case "Date":
+      return "v1.Time";
+    case "V1MicroTime":
+      return "v1.MicroTime";
+    case "number":
+      return goNumbers[kind?.format ?? ""] ?? "int32";
+    case "boolean":
+      return "bool";
+    case "IntOrString":
+      return "intstr.IntOrString";
+  }
+  const t = elementType(type);
+  if (t.kind === "array") return `[]${goType(t.inner, kind)}`;
+  if (t.kind === "map") return `map[string]${goType(t.inner, kind)}`;
+  return goStruct(type);
+}
+
+/** V1ObjectMeta → ObjectMeta, AppsV1DeploymentSpec → DeploymentSpec (the Go type's own name). */
+function goStruct(model: string): string {
+  return model.replace(/^(?:[A-Z][a-z]+)*V\d+(?:(?:alpha|beta)\d+)?(?=[A-Z])/, "");
+}
+
+/** Dotted path of the named members in `segs` (Go leaves indexes and map keys out). */
+function fieldPath(segs: Segment[]): string {
+  return segs.filter((s): s is string => typeof s === "string").join(".");
+}
+
+function checkValue(v: unknown, type: string, kind: PropertyKind | undefined, struct: string, segs: Segment[], st: WalkState): boolean {
+  if (v === null || v === undefined || st.mismatch || fits(v, type, kind)) return true;
+  st.mismatch = { struct, field: fieldPath(segs), found: jsonType(v), want: goType(type, kind) };
+  return false;
+}
+
 /**
  * Walks `value` as a `type`; the path is kept as a stack of segments and only
  * formatted for an unknown field (every request walks its whole object).
  */
-function walk(value: unknown, type: string, segs: Segment[], out: string[]): void {
+function walk(value: unknown, type: string, kind: PropertyKind | undefined, struct: string, segs: Segment[], st: WalkState): void {
   if (value === null || typeof value !== "object") return;
   const t = elementType(type);
   if (t.kind === "array") {
     if (!Array.isArray(value)) return;
     for (let i = 0; i < value.length; i++) {
       const v: unknown = value[i];
+      if (!checkValue(v, t.inner, kind, struct, segs, st)) return;
       if (v === null || typeof v !== "object") continue;
       segs.push(i);
-      walk(v, t.inner, segs, out);
+      walk(v, t.inner, kind, struct, segs, st);
       segs.pop();
     }
     return;
@@ -61,23 +151,26 @@ function walk(value: unknown, type: string, segs: Segment[], out: string[]): voi
     const obj = value as Record<string, unknown>;
     for (const k of Object.keys(obj)) {
       const v = obj[k];
+      if (!checkValue(v, t.inner, kind, struct, segs, st)) return;
       if (v === null || typeof v !== "object") continue;
       segs.push({ mapKey: k });
-      walk(v, t.inner, segs, out);
+      walk(v, t.inner, kind, struct, segs, st);
       segs.pop();
     }
     return;
   }
   if (t.kind !== "model" || Array.isArray(value)) return;
   const obj = value as Record<string, unknown>;
+  const own = goStruct(t.inner);
+  const kinds = propertyKinds(t.inner);
   for (const k of Object.keys(obj)) {
     const ft = fieldType(t.inner, k);
     segs.push(k);
     if (ft === undefined) {
-      out.push(formatPath(segs));
+      st.unknown.push(formatPath(segs));
       delete obj[k];
-    } else {
-      walk(obj[k], ft, segs, out);
+    } else if (checkValue(obj[k], ft, kinds[k], own, segs, st)) {
+      walk(obj[k], ft, kinds[k], own, segs, st);
     }
     segs.pop();
   }
@@ -85,10 +178,11 @@ function walk(value: unknown, type: string, segs: Segment[], out: string[]): voi
 
 /**
  * Removes fields unknown to `model` from `obj` (in place) and returns their
- * dotted paths, e.g. `spec.template.spec.containers[0].imagee`.
+ * dotted paths, e.g. `spec.template.spec.containers[0].imagee`, with the
+ * first value of the wrong type, if any.
  */
-export function pruneUnknownFields(model: string, obj: Record<string, unknown>): string[] {
-  const out: string[] = [];
-  walk(obj, model, [], out);
-  return out;
+export function pruneUnknownFields(model: string, obj: Record<string, unknown>): { unknown: string[]; mismatch?: TypeMismatch } {
+  const st: WalkState = { unknown: [] };
+  walk(obj, model, undefined, goStruct(model), [], st);
+  return st;
 }
