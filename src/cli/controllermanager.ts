@@ -27,6 +27,7 @@ Flags:
   --default-not-ready-toleration-seconds SECONDS  eviction delay for pods on unreachable nodes that have no
                                   not-ready/unreachable toleration (default 300)
   --concurrent-syncs N                   workers per controller (default 5)
+  --terminated-pod-gc-threshold N        finished pods kept before podgc deletes the oldest (default 12500; 0: never)
   --cluster-signing-cert-file FILE       CA certificate (PEM) csrsigning signs with (no signing without it)
   --cluster-signing-key-file FILE        private key (PEM, PKCS#8) of that CA
   --cluster-signing-duration SECONDS     longest lifetime of signed certificates (default 31536000, one year)
@@ -58,6 +59,7 @@ export function parseControllerManagerFlags(argv: string[]): ControllerManagerFl
       "node-monitor-grace-period": { type: "string" },
       "default-not-ready-toleration-seconds": { type: "string" },
       "concurrent-syncs": { type: "string" },
+      "terminated-pod-gc-threshold": { type: "string" },
       "cluster-signing-cert-file": { type: "string" },
       "cluster-signing-key-file": { type: "string" },
       "cluster-signing-duration": { type: "string" },
@@ -73,6 +75,7 @@ export function parseControllerManagerFlags(argv: string[]): ControllerManagerFl
     nodeMonitorGracePeriodMs: num(values["node-monitor-grace-period"], "--node-monitor-grace-period", defaultControllerSettings.nodeMonitorGracePeriodMs / 1000) * 1000,
     defaultTolerationSeconds: num(values["default-not-ready-toleration-seconds"], "--default-not-ready-toleration-seconds", defaultControllerSettings.defaultTolerationSeconds),
     workers: num(values["concurrent-syncs"], "--concurrent-syncs", defaultControllerSettings.workers, 1),
+    terminatedPodGCThreshold: num(values["terminated-pod-gc-threshold"], "--terminated-pod-gc-threshold", defaultControllerSettings.terminatedPodGCThreshold),
     clusterSigningCertFile: values["cluster-signing-cert-file"],
     clusterSigningKeyFile: values["cluster-signing-key-file"],
     clusterSigningDurationSeconds: num(values["cluster-signing-duration"], "--cluster-signing-duration", defaultControllerSettings.clusterSigningDurationSeconds, 600),

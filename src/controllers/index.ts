@@ -16,6 +16,7 @@ import { namespaceController } from "./namespace/index.ts";
 import { nodeIpamController } from "./nodeipam/index.ts";
 import { nodeLifecycleController } from "./nodelifecycle/index.ts";
 import { horizontalPodAutoscalerController } from "./podautoscaler/index.ts";
+import { podGCController } from "./podgc/index.ts";
 import { replicaSetController, replicationControllerController } from "./replicaset/index.ts";
 import { resourceQuotaController } from "./resourcequota/index.ts";
 import { rootCACertPublisherController, serviceAccountController } from "./serviceaccount/index.ts";
@@ -41,6 +42,7 @@ export const allControllers = new Map<string, ControllerFactory>([
   ["endpointslice", endpointSliceController],
   ["nodelifecycle", nodeLifecycleController],
   ["nodeipam", nodeIpamController],
+  ["podgc", podGCController],
   ["disruption", disruptionController],
   ["resourcequota", resourceQuotaController],
   ["horizontalpodautoscaling", horizontalPodAutoscalerController],

@@ -20,6 +20,8 @@ export interface ControllerSettings {
   defaultTolerationSeconds: number;
   /** Workers per controller (upstream's concurrent-*-syncs, mostly 5). */
   workers: number;
+  /** Finished pods podgc keeps before deleting the oldest (upstream 12500; 0 disables). */
+  terminatedPodGCThreshold: number;
   /** CA certificate / key (PEM files) the csrsigning controller signs with; no signing without them. */
   clusterSigningCertFile?: string;
   clusterSigningKeyFile?: string;
@@ -34,6 +36,7 @@ export const defaultControllerSettings: ControllerSettings = {
   nodeMonitorGracePeriodMs: 40_000,
   defaultTolerationSeconds: 300,
   workers: 5,
+  terminatedPodGCThreshold: 12500,
   clusterSigningDurationSeconds: 365 * 24 * 3600,
 };
 
