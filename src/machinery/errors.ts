@@ -216,10 +216,13 @@ function renderValue(v: unknown): string {
   }
 }
 
+/** A field error value that is left out of the message (upstream's field.OmitValueType). */
+export const omitValue: unique symbol = Symbol("omitValue");
+
 /** The part of the message after `field: `, e.g. `Invalid value: "x": must be ...`. */
 export function fieldErrorBody(e: FieldError): string {
   let s = typeText[e.type];
-  if (!omitsValue.has(e.type)) s += `: ${renderValue(e.value)}`;
+  if (!omitsValue.has(e.type) && e.value !== omitValue) s += `: ${renderValue(e.value)}`;
   if (e.detail) s += `: ${e.detail}`;
   return s;
 }

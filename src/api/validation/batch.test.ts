@@ -78,3 +78,53 @@ test("cronjob validation", () => {
   const sel = validateCreate(CJ, cj({ jobTemplate: { spec: { ...jobSpec(), selector: { matchLabels: { a: "b" } } } } }));
   assert.deepEqual(pairs(sel), [["spec.jobTemplate.spec.selector", "FieldValueInvalid"]]);
 });
+
+test("podFailurePolicy rules: actions, operators, exit codes, container names, one matcher per rule", () => {
+  const policy = (rules: unknown[]) => job({ podFailurePolicy: { rules } });
+  assert.deepEqual(validateCreate(J, policy([{ action: "FailJob", onExitCodes: { operator: "In", values: [1, 42] } }, { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] }])), []);
+  const errs = validateCreate(
+    J,
+    policy([
+      { action: "Foo", onExitCodes: { operator: "Within", values: [0, 3, 3, 2], containerName: "nope" } },
+      { action: "Count" },
+      { action: "Ignore", onExitCodes: { operator: "NotIn", values: [] }, onPodConditions: [{ type: "DisruptionTarget", status: "Maybe" }] },
+      { action: "FailIndex", onPodConditions: [{ type: "DisruptionTarget" }] }, // status defaults to True
+    ]),
+  );
+  assert.deepEqual(pairs(errs), [
+    ["spec.podFailurePolicy.rules[0].action", "FieldValueNotSupported"],
+    ["spec.podFailurePolicy.rules[0].onExitCodes.operator", "FieldValueNotSupported"],
+    ["spec.podFailurePolicy.rules[0].onExitCodes.containerName", "FieldValueInvalid"],
+    ["spec.podFailurePolicy.rules[0].onExitCodes.values[2]", "FieldValueDuplicate"],
+    ["spec.podFailurePolicy.rules[0].onExitCodes.values", "FieldValueInvalid"],
+    ["spec.podFailurePolicy.rules[1]", "FieldValueInvalid"],
+    ["spec.podFailurePolicy.rules[2].onExitCodes.values", "FieldValueInvalid"],
+    ["spec.podFailurePolicy.rules[2].onPodConditions[0].status", "FieldValueNotSupported"],
+    ["spec.podFailurePolicy.rules[2]", "FieldValueInvalid"],
+    ["spec.podFailurePolicy.rules[3].action", "FieldValueInvalid"],
+  ]);
+  assert.deepEqual(
+    validateCreate(J, policy([{ action: "FailJob", onExitCodes: { operator: "In", values: [0] } }])).map((e) => e.detail),
+    ["must not be 0 for the In operator"],
+  );
+  assert.equal(errs[5].detail, "specifying one of OnExitCodes and OnPodConditions is required");
+});
+
+test("successPolicy needs Indexed jobs and indexes/counts within completions; maxFailedIndexes needs backoffLimitPerIndex", () => {
+  const indexed = (extra: Record<string, unknown>) => job({ completionMode: "Indexed", completions: 4, parallelism: 1, ...extra });
+  assert.deepEqual(validateCreate(J, indexed({ successPolicy: { rules: [{ succeededIndexes: "0,2-3", succeededCount: 2 }] } })), []);
+  assert.deepEqual(pairs(validateCreate(J, job({ successPolicy: { rules: [{ succeededCount: 1 }] } }))), [["spec.successPolicy", "FieldValueInvalid"]]);
+  const errs = validateCreate(J, indexed({ successPolicy: { rules: [{ succeededIndexes: "5", succeededCount: 7 }, {}, { succeededIndexes: "3,1" }] } }));
+  assert.deepEqual(
+    errs.map((e) => [e.field, e.detail]),
+    [
+      ["spec.successPolicy.rules[0].succeededIndexes", "error parsing succeededIndexes: too large index: 5"],
+      ["spec.successPolicy.rules[0].succeededCount", "must be less than or equal to 4 (the number of specified completions)"],
+      ["spec.successPolicy.rules[0].succeededCount", "must be less than or equal to 0 (the number of indexes in the specified succeededIndexes field)"],
+      ["spec.successPolicy.rules[1]", "at least one of succeededCount or succeededIndexes must be specified"],
+      ["spec.successPolicy.rules[2].succeededIndexes", "error parsing succeededIndexes: non-increasing order, previous: 3, current: 1"],
+    ],
+  );
+  assert.deepEqual(pairs(validateCreate(J, indexed({ maxFailedIndexes: 1 }))), [["spec.backoffLimitPerIndex", "FieldValueRequired"]]);
+  assert.deepEqual(pairs(validateCreate(J, job({ backoffLimitPerIndex: 1 }))), [["spec.backoffLimitPerIndex", "FieldValueInvalid"]]);
+});

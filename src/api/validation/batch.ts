@@ -28,6 +28,7 @@ import {
   validateLabelSelector,
   type Obj,
 } from "./common.ts";
+import { validatePodFailurePolicy, validateSuccessPolicy } from "./jobpolicy.ts";
 import { validatePodTemplateSpec } from "./podspec.ts";
 
 // ---------------------------------------------------------------------------
@@ -168,8 +169,13 @@ function validateJobSpecCommon(spec: Obj, path: string): FieldError[] {
         errs.push(fieldErr.invalid(childPath(path, "parallelism"), spec.parallelism, "must be less than or equal to 100000 when completion mode is Indexed"));
     }
   }
-  if (spec.backoffLimitPerIndex !== undefined && spec.backoffLimitPerIndex !== null && mode !== "Indexed")
-    errs.push(fieldErr.forbidden(childPath(path, "backoffLimitPerIndex"), "requires indexed completion mode"));
+  const set = (v: unknown) => v !== undefined && v !== null;
+  if (set(spec.backoffLimitPerIndex) && mode !== "Indexed")
+    errs.push(fieldErr.invalid(childPath(path, "backoffLimitPerIndex"), spec.backoffLimitPerIndex, "requires indexed completion mode"));
+  if (set(spec.maxFailedIndexes) && !set(spec.backoffLimitPerIndex))
+    errs.push(fieldErr.required(childPath(path, "backoffLimitPerIndex"), "when maxFailedIndexes is specified"));
+  if (isObj(spec.podFailurePolicy)) errs.push(...validatePodFailurePolicy(spec, path));
+  if (isObj(spec.successPolicy)) errs.push(...validateSuccessPolicy(spec, path));
   if (spec.podReplacementPolicy !== undefined && spec.podReplacementPolicy !== null) {
     const allowed = isObj(spec.podFailurePolicy) ? ["Failed"] : ["TerminatingOrFailed", "Failed"];
     errs.push(...validateEnum(spec.podReplacementPolicy, allowed, childPath(path, "podReplacementPolicy")));
