@@ -12,7 +12,7 @@ import type { KObject } from "../../api/types.ts";
 import { Informer } from "../../client/index.ts";
 import { eventually, startControllerTestEnv, type ControllerTestEnv } from "../testing.ts";
 import { daemonSetController } from "./index.ts";
-import { nodeShouldRun, podNode, tolerates } from "./predicates.ts";
+import { nodeShouldContinueRunning, nodeShouldRun, podNode, tolerates } from "./predicates.ts";
 
 const dsRes = findResource("apps", "v1", "daemonsets")!;
 const podsRes = findResource("", "v1", "pods")!;
@@ -125,7 +125,14 @@ describe("daemonset controller", () => {
     assert.equal(minAvailable, 2, "never below two available pods");
   });
 
-  it("deletes pods from nodes that become ineligible", async () => {
+  it("keeps pods on a node newly tainted NoSchedule (misscheduled), deletes them for NoExecute", async () => {
+    await env.client.resource(nodesRes).patch("", "node-1", "merge", { spec: { taints: [{ key: "dedicated", value: "db", effect: "NoSchedule" }] } });
+    const s = await eventually("misscheduled counted", async () => {
+      const s = await env.client.resource(dsRes).get("default", "agent");
+      return s.status?.numberMisscheduled === 1 ? s : undefined;
+    });
+    assert.equal(s.status.desiredNumberScheduled, 1);
+    assert.deepEqual(await nodesOf("agent"), ["node-0", "node-1"], "the running pod stays");
     await env.client.resource(nodesRes).patch("", "node-1", "merge", { spec: { taints: [{ key: "dedicated", value: "db", effect: "NoExecute" }] } });
     await eventually("agent only on node-0", async () => ((await nodesOf("agent")).join() === "node-0" ? true : undefined));
   });
@@ -148,6 +155,9 @@ describe("daemonset predicates", () => {
     assert.ok(nodeShouldRun(node({}, [{ key: "node.kubernetes.io/unschedulable", effect: "NoSchedule" }]), {}));
     assert.ok(nodeShouldRun(node({}, [{ key: "x", effect: "PreferNoSchedule" }]), {}));
     assert.ok(!nodeShouldRun(node({}, [{ key: "x", value: "y", effect: "NoSchedule" }]), {}));
+    assert.ok(nodeShouldContinueRunning(node({}, [{ key: "x", value: "y", effect: "NoSchedule" }]), {}), "NoSchedule does not evict");
+    assert.ok(!nodeShouldContinueRunning(node({}, [{ key: "x", value: "y", effect: "NoExecute" }]), {}));
+    assert.ok(!nodeShouldContinueRunning(node({ disk: "hdd" }), { nodeSelector: { disk: "ssd" } }));
     assert.ok(tolerates({ operator: "Exists" }, { key: "x", effect: "NoSchedule" }));
     assert.ok(tolerates({ key: "x", operator: "Equal", value: "y" }, { key: "x", value: "y", effect: "NoExecute" }));
     assert.ok(!tolerates({ key: "x", operator: "Equal", value: "z" }, { key: "x", value: "y", effect: "NoExecute" }));

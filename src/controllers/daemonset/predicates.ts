@@ -96,18 +96,30 @@ function matchTerm(t: Term, node: KObject): boolean {
   );
 }
 
-/** Whether a pod with `spec` fits `node`: selector, required affinity and taints. */
-export function nodeShouldRun(node: KObject, spec: Record<string, any>): boolean {
+function fitsNode(node: KObject, spec: Record<string, any>, effects: readonly string[]): boolean {
   const labels = node.metadata.labels ?? {};
   for (const [k, v] of Object.entries((spec.nodeSelector ?? {}) as Record<string, string>)) if (labels[k] !== v) return false;
   const terms = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms as Term[] | undefined;
   if (terms && !terms.some((t) => matchTerm(t, node))) return false;
   const tols = withDaemonTolerations(spec);
   for (const taint of (node.spec?.taints ?? []) as Taint[]) {
-    if (taint.effect !== "NoSchedule" && taint.effect !== "NoExecute") continue;
+    if (!effects.includes(taint.effect ?? "")) continue;
     if (!tols.some((t) => tolerates(t, taint))) return false;
   }
   return true;
+}
+
+/** Whether a daemon pod with `spec` should run on `node`: selector, required affinity, NoSchedule/NoExecute taints. */
+export function nodeShouldRun(node: KObject, spec: Record<string, any>): boolean {
+  return fitsNode(node, spec, ["NoSchedule", "NoExecute"]);
+}
+
+/**
+ * Whether a daemon pod already on `node` may stay there (upstream's
+ * shouldContinueRunning): as nodeShouldRun, but only NoExecute taints count.
+ */
+export function nodeShouldContinueRunning(node: KObject, spec: Record<string, any>): boolean {
+  return fitsNode(node, spec, ["NoExecute"]);
 }
 
 /** The node a daemon pod is for: spec.nodeName, else its `metadata.name In [x]` affinity field. */

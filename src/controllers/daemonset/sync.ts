@@ -2,8 +2,9 @@
  * The DaemonSet reconcile function (upstream syncDaemonSet): ensures the
  * update ControllerRevision, then per node decides whether a daemon pod
  * should run there; creates missing pods (pinned by node affinity),
- * deletes failed, duplicate and misscheduled pods (and pods for nodes that no
- * longer exist), performs the RollingUpdate (maxUnavailable, or maxSurge:
+ * deletes failed, duplicate and misscheduled pods (but keeps a pod on a node
+ * it may still run on, e.g. one newly tainted NoSchedule; and deletes pods
+ * for nodes that no longer exist), performs the RollingUpdate (maxUnavailable, or maxSurge:
  * new pod first, old one deleted once the new one is available) and writes
  * status. Creates and deletes go through expectations so a stale cache never
  * double-creates.
@@ -14,7 +15,7 @@ import { deepEqual } from "../../machinery/validation.ts";
 import { slowStartBatch, type Expectations } from "../job/podcontrol.ts";
 import { controllerRevisionHashLabel, ensureRevision, ownedRevisions, truncateHistory } from "../revisions/history.ts";
 import { availableIn, isRunningAndReady } from "../statefulset/pods.ts";
-import { newDaemonPod, nodeShouldRun, podNode, scaled } from "./predicates.ts";
+import { newDaemonPod, nodeShouldContinueRunning, nodeShouldRun, podNode, scaled } from "./predicates.ts";
 
 export interface DaemonSetSyncDeps {
   client: ApiClient;
@@ -62,8 +63,13 @@ export async function syncDaemonSet(d: DaemonSetSyncDeps, key: string, namespace
   const toCreate: string[] = [];
   const toDelete: KObject[] = [];
   const surge = spec.updateStrategy?.type !== "OnDelete" ? scaled(spec.updateStrategy?.rollingUpdate?.maxSurge, eligible.length, 0) : 0;
+  const nodeByName = new Map(nodes.map((n) => [n.metadata.name!, n]));
   for (const [node, pods] of byNode) {
-    if (!eligibleNames.has(node)) toDelete.push(...pods.filter((p) => !terminating(p)));
+    if (eligibleNames.has(node)) continue;
+    const n = nodeByName.get(node);
+    // A pod may stay on a node it should no longer be placed on (e.g. a new NoSchedule taint), failed ones go.
+    const stay = n !== undefined && nodeShouldContinueRunning(n, template.spec ?? {});
+    toDelete.push(...pods.filter((p) => !terminating(p) && (!stay || failed(p))));
   }
   for (const n of eligible) {
     const pods = (byNode.get(n.metadata.name!) ?? []).filter((p) => !terminating(p));
