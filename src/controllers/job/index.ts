@@ -5,7 +5,10 @@
  * base configurable with `setJobBackoffBase` or TSKUBE_JOB_BACKOFF_BASE_MS),
  * activeDeadlineSeconds, suspend, podFailurePolicy, and status with
  * finalizer-based pod tracking (pods whose Job is gone get their tracking
- * finalizer released, as upstream does). Handlers only enqueue Job keys; syncJob
+ * finalizer released, as upstream does). A finishing Job first gets
+ * FailureTarget or SuccessCriteriaMet, its running pods are deleted and
+ * counted as failed, and Failed or Complete follows once none is terminating
+ * (status.terminating counts them). Handlers only enqueue Job keys; syncJob
  * reconciles from the listers.
  */
 import { findResource } from "../../api/resources.ts";

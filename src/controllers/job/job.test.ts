@@ -156,13 +156,23 @@ describe("job controller", () => {
     assert.equal(cond(j, "Suspended")?.reason, "JobResumed");
   });
 
-  it("fails with DeadlineExceeded", async () => {
-    await env.client.resource(jobsRes).create("default", job("slow", { activeDeadlineSeconds: 1 }, { "sim.tskube.io/run-seconds": "60" }));
+  it("fails with DeadlineExceeded: FailureTarget while its pods stop, then Failed with them counted", async () => {
+    await env.client.resource(jobsRes).create("default", job("slow", { activeDeadlineSeconds: 1, parallelism: 2 }, { "sim.tskube.io/run-seconds": "60", "sim.tskube.io/stop-seconds": "1.5" }));
+    const stopping = await eventually("failure target", async () => {
+      const j = await get("slow");
+      return cond(j, "FailureTarget")?.status === "True" ? j : undefined;
+    }, 30_000);
+    assert.equal(cond(stopping, "FailureTarget")?.reason, "DeadlineExceeded");
+    assert.equal(cond(stopping, "Failed"), undefined, "not Failed while its pods are terminating");
+    assert.equal(stopping.status.terminating, 2);
+    assert.equal(stopping.status.active, 0);
     const j = await eventually("deadline", async () => {
       const j = await get("slow");
       return cond(j, "Failed")?.status === "True" ? j : undefined;
     }, 30_000);
     assert.equal(cond(j, "Failed")?.reason, "DeadlineExceeded");
+    assert.equal(j.status.failed, 2, "the running pods count as failed");
+    assert.equal(j.status.terminating, 0);
   });
 });
 

@@ -140,32 +140,56 @@ export async function syncJob(d: JobSyncDeps, key: string, namespace: string, na
   const suspended = spec.suspend === true;
   if (!suspended && !status.startTime) status.startTime = now;
 
-  // 2. Failure, completion, suspension.
+  // 2. Failure, completion, suspension. Once a Job is failing or succeeding (FailureTarget /
+  // SuccessCriteriaMet), its remaining pods are deleted and count as failed; the terminal
+  // condition (Failed / Complete) follows once none of its pods is terminating, as upstream.
+  const terminating = (ps: KObject[]): number => ps.filter((p) => p.metadata.deletionTimestamp && !isSucceeded(p) && p.status?.phase !== "Failed").length;
   let failure: { reason: string; message: string } | undefined;
   const deadlineMs = spec.activeDeadlineSeconds != null && status.startTime ? Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000 : undefined;
-  if (failJob) failure = { reason: "PodFailurePolicy", message: failJob };
+  const target = conds.find((c) => (c.type === "FailureTarget" || c.type === "SuccessCriteriaMet") && c.status === "True");
+  if (target?.type === "FailureTarget") failure = { reason: target.reason ?? "", message: target.message ?? "" };
+  else if (target) failure = undefined;
+  else if (failJob) failure = { reason: "PodFailurePolicy", message: failJob };
   else if (status.failed > (spec.backoffLimit ?? 6)) failure = { reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" };
   else if (!suspended && deadlineMs !== undefined && nowMs >= deadlineMs) failure = { reason: "DeadlineExceeded", message: "Job was active longer than specified deadline" };
   const complete =
     !failure &&
-    (indexed ? completed.size >= (completions ?? 0) : completions != null ? status.succeeded >= completions : status.succeeded > 0 && active.length === 0);
+    (target?.type === "SuccessCriteriaMet" ||
+      (indexed ? completed.size >= (completions ?? 0) : completions != null ? status.succeeded >= completions : status.succeeded > 0 && active.length === 0));
 
-  if (failure || complete || suspended) {
+  if (failure || complete) {
+    // Every pod still running is a failure now; it is counted here, then released and deleted.
+    // Only tracked pods count (one released before is counted already; the cache may not show its deletion yet).
+    const counted = active.filter((p) => hasFinalizer(p) && !released.has(p.metadata.uid!) && (!indexed || (podIndex(p) ?? Infinity) < (completions ?? 0)));
+    status.failed += counted.length;
+    await deletePods(d, key, job, active, released);
+    const left = terminating(pods) + active.filter((p) => p.spec?.nodeName).length;
+    status.active = 0;
+    status.ready = 0;
+    status.terminating = left;
+    if (failure) {
+      setCondition(conds, "FailureTarget", "True", failure.reason, failure.message, now);
+      if (!left) {
+        setCondition(conds, "Failed", "True", failure.reason, failure.message, now);
+        d.recorder.event(job, "Warning", failure.reason, failure.message);
+      }
+    } else {
+      setCondition(conds, "SuccessCriteriaMet", "True", "CompletionsReached", "Reached expected number of succeeded pods", now);
+      if (!left) {
+        setCondition(conds, "Complete", "True", "CompletionsReached", "Reached expected number of succeeded pods", now);
+        status.completionTime = now;
+        d.recorder.event(job, "Normal", "Completed", "Job completed");
+      }
+    }
+    await writeStatus(d, current, status);
+    return left ? { requeueAfterMs: 1000 } : undefined;
+  }
+  if (suspended) {
     await deletePods(d, key, job, active, released);
     status.active = 0;
     status.ready = 0;
-    if (failure) {
-      setCondition(conds, "FailureTarget", "True", failure.reason, failure.message, now);
-      setCondition(conds, "Failed", "True", failure.reason, failure.message, now);
-      d.recorder.event(job, "Warning", failure.reason, failure.message);
-    } else if (complete) {
-      setCondition(conds, "SuccessCriteriaMet", "True", "CompletionsReached", "Reached expected number of succeeded pods", now);
-      setCondition(conds, "Complete", "True", "CompletionsReached", "Reached expected number of succeeded pods", now);
-      status.completionTime = now;
-      d.recorder.event(job, "Normal", "Completed", "Job completed");
-    } else if (setCondition(conds, "Suspended", "True", "JobSuspended", "Job suspended", now)) {
-      d.recorder.event(job, "Normal", "Suspended", "Job suspended");
-    }
+    status.terminating = terminating(pods) + active.filter((p) => p.spec?.nodeName).length;
+    if (setCondition(conds, "Suspended", "True", "JobSuspended", "Job suspended", now)) d.recorder.event(job, "Normal", "Suspended", "Job suspended");
     await writeStatus(d, current, status);
     return;
   }
@@ -213,6 +237,7 @@ export async function syncJob(d: JobSyncDeps, key: string, namespace: string, na
   }
   status.active = active.length + created;
   status.ready = active.filter(isReady).length;
+  status.terminating = terminating(pods);
   await writeStatus(d, current, status);
   return requeue !== undefined ? { requeueAfterMs: requeue } : undefined;
 }
