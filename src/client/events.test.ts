@@ -73,6 +73,22 @@ describe("EventRecorder and leader election", () => {
     assert.equal(ready?.involvedObject.namespace, undefined);
   });
 
+  it("combines similar events from the tenth distinct message on, as upstream's aggregator", async () => {
+    const cm = await tc.client.for("v1", "ConfigMap").create("default", { metadata: { name: "ev-similar" } });
+    const r = new EventRecorder(tc.client, { component: "scaler" });
+    for (let i = 0; i < 14; i++) r.event(cm, "Normal", "Scaled", `scaled to ${i}`);
+    r.event(cm, "Normal", "Scaled", "scaled to 3"); // seen before: aggregated with its twin
+    await r.flush();
+    const events = (await tc.client.for("v1", "Event").list("default")).items.filter((e: KObject) => e.involvedObject?.name === "ev-similar");
+    const combined = events.filter((e: KObject) => String(e.message).startsWith("(combined from similar events): "));
+    assert.equal(combined.length, 1);
+    assert.equal(combined[0].message, "(combined from similar events): scaled to 13");
+    assert.equal(combined[0].count, 5, "the 10th to 14th distinct messages");
+    const single = events.filter((e: KObject) => !combined.includes(e));
+    assert.equal(single.length, 9);
+    assert.equal(single.find((e: KObject) => e.message === "scaled to 3")?.count, 2);
+  });
+
   it("elects one leader; the other takes over when the first stops", async () => {
     const leading: string[] = [];
     const stopped: string[] = [];

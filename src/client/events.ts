@@ -3,6 +3,9 @@
  * without blocking the caller. Identical events (same involved object, type,
  * reason, message and source) within ten minutes are aggregated by patching
  * count and lastTimestamp of the existing Event, as upstream's correlator does.
+ * Similar events (the same but for the message) are combined too, as upstream's
+ * aggregator does: from the tenth distinct message within ten minutes on, one
+ * Event with message "(combined from similar events): <latest>" counts them.
  * Failures are logged and dropped; the pending queue is bounded (events
  * beyond it are dropped and counted in a warning at most every 10 s).
  */
@@ -15,6 +18,8 @@ const log = rootLog.child("events");
 
 /** Window within which identical events are aggregated. */
 const aggregateWindowMs = 10 * 60 * 1000;
+/** Distinct messages of similar events before they are combined (upstream's defaultAggregateMaxEvents). */
+const aggregateMaxEvents = 10;
 /** Pending events beyond this are dropped. */
 const maxPending = 1000;
 /** Remembered events (oldest evicted first). */
@@ -24,6 +29,8 @@ const dropReportMs = 10_000;
 
 interface Pending {
   key: string;
+  /** The key without the message (upstream's aggregate key). */
+  similarKey: string;
   obj: KObject;
   type: "Normal" | "Warning";
   reason: string;
@@ -51,6 +58,8 @@ export class EventRecorder {
   readonly #source: { component: string; host?: string };
   readonly #queue: Pending[] = [];
   readonly #seen = new Map<string, Seen>();
+  /** Per similar-event key: the distinct messages seen and when the last one was. */
+  readonly #similar = new Map<string, { messages: Set<string>; last: number }>();
   #running: Promise<void> | undefined;
   #dropped = 0;
   #lastDropReport = -Infinity;
@@ -77,8 +86,9 @@ export class EventRecorder {
       return;
     }
     const io = involvedObject(obj);
-    const key = JSON.stringify([io.apiVersion, io.kind, io.namespace, io.name, io.uid, type, reason, message, this.#source.component, this.#source.host ?? ""]);
-    this.#queue.push({ key, obj, type, reason, message, at: new Date() });
+    const similar = [io.apiVersion, io.kind, io.namespace, io.name, io.uid, type, reason, this.#source.component, this.#source.host ?? ""];
+    const key = JSON.stringify([...similar, message]);
+    this.#queue.push({ key, similarKey: JSON.stringify(similar), obj, type, reason, message, at: new Date() });
     this.#running ??= this.#drain().finally(() => (this.#running = undefined));
   }
 
@@ -97,16 +107,34 @@ export class EventRecorder {
     }
   }
 
+  /** Upstream's EventAggregate: the key and message to record `p` under. */
+  #aggregate(p: Pending, now: number): { key: string; message: string } {
+    let rec = this.#similar.get(p.similarKey);
+    if (!rec || now - rec.last > aggregateWindowMs) rec = { messages: new Set(), last: now };
+    rec.last = now;
+    this.#similar.delete(p.similarKey);
+    this.#similar.set(p.similarKey, rec);
+    if (this.#similar.size > maxRemembered) this.#similar.delete(this.#similar.keys().next().value!);
+    if (rec.messages.has(p.message) || rec.messages.size < aggregateMaxEvents - 1) {
+      rec.messages.add(p.message);
+      return { key: p.key, message: p.message };
+    }
+    return { key: p.similarKey, message: `(combined from similar events): ${p.message}` };
+  }
+
   async #write(p: Pending): Promise<void> {
     const now = p.at.getTime();
     const ts = rfc3339(p.at);
-    const prev = this.#seen.get(p.key);
+    const { key, message } = this.#aggregate(p, now);
+    const prev = this.#seen.get(key);
     if (prev && now - prev.last < aggregateWindowMs) {
       try {
-        await this.#events.patch(prev.namespace, prev.name, "merge", { count: prev.count + 1, lastTimestamp: ts });
+        const patch: Record<string, unknown> = { count: prev.count + 1, lastTimestamp: ts };
+        if (key !== p.key) patch.message = message;
+        await this.#events.patch(prev.namespace, prev.name, "merge", patch);
         prev.count++;
         prev.last = now;
-        this.#remember(p.key, prev);
+        this.#remember(key, prev);
         return;
       } catch (err) {
         if (!isNotFound(err)) throw err;
@@ -121,7 +149,7 @@ export class EventRecorder {
       metadata: { name, namespace },
       involvedObject: io,
       reason: p.reason,
-      message: p.message,
+      message,
       type: p.type,
       source: this.#source.host ? { component: this.#source.component, host: this.#source.host } : { component: this.#source.component },
       firstTimestamp: ts,
@@ -131,7 +159,7 @@ export class EventRecorder {
       reportingInstance: this.#source.host ?? "",
     };
     await this.#events.create(namespace, ev);
-    this.#remember(p.key, { namespace, name, count: 1, last: now });
+    this.#remember(key, { namespace, name, count: 1, last: now });
   }
 
   #remember(key: string, s: Seen): void {
