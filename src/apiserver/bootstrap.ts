@@ -3,7 +3,7 @@
  * controllers do: the default, kube-system, kube-public and kube-node-lease
  * namespaces, the system-node-critical and system-cluster-critical
  * PriorityClasses, and the `kubernetes` Service (first service IP, port 443) with
- * Endpoints pointing at this apiserver. Written through the registry, so they
+ * Endpoints and an EndpointSlice pointing at this apiserver. Written through the registry, so they
  * get the same defaulting and validation as any client's objects.
  */
 import { findResource } from "../api/resources.ts";
@@ -69,4 +69,14 @@ export async function bootstrap(reg: Registry, o: BootstrapOptions): Promise<voi
     subsets: [{ addresses: [{ ip: o.advertiseAddress }], ports: [{ name: "https", port: o.port, protocol: "TCP" }] }],
   };
   await updateObject(reg, findResource("", "v1", "endpoints")!, "default", "kubernetes", endpoints, "", opts());
+  // The same as an EndpointSlice, as upstream's EndpointsAdapter keeps it (EndpointSlice readers see the apiserver too).
+  const slice: KObject = {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { name: "kubernetes", namespace: "default", labels: { "kubernetes.io/service-name": "kubernetes" } },
+    addressType: "IPv4",
+    endpoints: [{ addresses: [o.advertiseAddress], conditions: { ready: true } }],
+    ports: [{ name: "https", port: o.port, protocol: "TCP" }],
+  };
+  await updateObject(reg, findResource("discovery.k8s.io", "v1", "endpointslices")!, "default", "kubernetes", slice, "", opts());
 }
