@@ -21,7 +21,7 @@ test("the system namespaces, classes and the kubernetes Service's endpoints exis
     const ep = await c.resource(findResource("", "v1", "endpoints")!).get("default", "kubernetes");
     assert.deepEqual(ep.subsets[0].addresses, [{ ip: "127.0.0.1" }]);
     const slice = await c.resource(findResource("discovery.k8s.io", "v1", "endpointslices")!).get("default", "kubernetes");
-    assert.equal(slice.metadata.labels["kubernetes.io/service-name"], "kubernetes");
+    assert.equal(slice.metadata.labels?.["kubernetes.io/service-name"], "kubernetes");
     assert.equal(slice.addressType, "IPv4");
     assert.deepEqual(slice.endpoints, [{ addresses: ["127.0.0.1"], conditions: { ready: true } }]);
     assert.deepEqual(slice.ports, [{ name: "https", port: tc.api.port, protocol: "TCP" }]);

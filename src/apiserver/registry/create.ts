@@ -11,6 +11,7 @@ import { KeyExistsError } from "../../storage/types.ts";
 import { admitCreate } from "./admission.ts";
 import type { Allocation } from "./allocator.ts";
 import {
+  dropEmptyMetadata,
   encodeForStorage,
   generateName,
   newUid,
@@ -35,6 +36,7 @@ function prepareMetaForCreate(info: ResourceInfo, obj: KObject): void {
   delete m.selfLink;
   if (tracksGeneration(info)) m.generation = 1;
   else delete m.generation;
+  dropEmptyMetadata(m);
 }
 
 /**

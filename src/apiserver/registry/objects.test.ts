@@ -1,10 +1,11 @@
 /**
  * Tests for the registry's JSON helpers: structural equality (members whose
- * value is undefined count as absent) and deep copies.
+ * value is undefined count as absent), deep copies, and empty metadata
+ * fields dropped.
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { clone, jsonEqual } from "./objects.ts";
+import { clone, dropEmptyMetadata, jsonEqual } from "./objects.ts";
 
 it("jsonEqual compares JSON values structurally, ignoring undefined members", () => {
   assert.ok(jsonEqual({ a: 1, b: [1, { c: "x" }], d: undefined }, { b: [1, { c: "x" }], a: 1 }));
@@ -26,4 +27,10 @@ it("clone copies deeply", () => {
   assert.equal(o.a[0].b, 1);
   const when = new Date(0);
   assert.deepEqual(clone({ when }).when, when, "non-plain objects are copied by structuredClone");
+});
+
+it("empty labels, annotations, ownerReferences, finalizers and managedFields are dropped, others kept", () => {
+  const m: Record<string, unknown> = { name: "x", labels: {}, annotations: { a: "b" }, ownerReferences: [], finalizers: ["f"], managedFields: null };
+  dropEmptyMetadata(m);
+  assert.deepEqual(m, { name: "x", annotations: { a: "b" }, finalizers: ["f"] });
 });

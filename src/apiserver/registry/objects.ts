@@ -103,3 +103,15 @@ export function specPart(obj: KObject): Record<string, unknown> {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
   return rest;
 }
+
+/** ObjectMeta fields that are omitted when empty (all are `omitempty` upstream, so `[]`/`{}` never come back). */
+const omitEmptyMeta = ["labels", "annotations", "ownerReferences", "finalizers", "managedFields"] as const;
+
+/** Removes empty labels, annotations, ownerReferences, finalizers and managedFields from `m`, as upstream's encoding drops them. */
+export function dropEmptyMetadata(meta: object): void {
+  const m = meta as Record<string, unknown>;
+  for (const f of omitEmptyMeta) {
+    const v = m[f];
+    if (v === null || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && v !== null && !Array.isArray(v) && Object.keys(v).length === 0)) delete m[f];
+  }
+}

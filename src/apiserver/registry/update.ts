@@ -18,6 +18,7 @@ import type { Allocation } from "./allocator.ts";
 import { createObject } from "./create.ts";
 import {
   clone,
+  dropEmptyMetadata,
   encodeForStorage,
   jsonEqual,
   nowTimestamp,
@@ -71,6 +72,7 @@ function keepServerMeta(next: KObject, cur: KObject, info: ResourceInfo): void {
     m.generation = jsonEqual(specPart(next), specPart(cur)) ? gen : gen + 1;
   } else delete m.generation;
   delete m.selfLink;
+  dropEmptyMetadata(m);
 }
 
 interface UpdateOutcome {
