@@ -10,6 +10,7 @@ import { deploymentController } from "./deployment/index.ts";
 import { disruptionController } from "./disruption/index.ts";
 import { endpointsController } from "./endpoints/index.ts";
 import { endpointSliceController } from "./endpointslice/index.ts";
+import { endpointSliceMirroringController } from "./endpointslicemirroring/index.ts";
 import { garbageCollectorController } from "./garbagecollector/index.ts";
 import { jobController } from "./job/index.ts";
 import { namespaceController } from "./namespace/index.ts";
@@ -40,6 +41,7 @@ export const allControllers = new Map<string, ControllerFactory>([
   ["ttl-after-finished", ttlAfterFinishedController],
   ["endpoint", endpointsController],
   ["endpointslice", endpointSliceController],
+  ["endpointslicemirroring", endpointSliceMirroringController],
   ["nodelifecycle", nodeLifecycleController],
   ["nodeipam", nodeIpamController],
   ["podgc", podGCController],
