@@ -1,20 +1,23 @@
 /**
  * Built-in mutating/validating admission on create, as upstream's plugins:
- * Priority (a pod's spec.priority and spec.preemptionPolicy come from its
+ * LimitRanger (limitranger.ts), Priority (a pod's spec.priority and spec.preemptionPolicy come from its
  * PriorityClass, or from the global default class; at most one class is the
  * global default) and DefaultTolerationSeconds (pods tolerate the
  * not-ready and unreachable NoExecute taints for a while, 300 s by default).
- * Runs before defaulting and validation, as admission does upstream.
+ * Runs after defaulting and before validation, as admission does upstream.
  */
 import { findResource, type ResourceInfo } from "../../api/resources.ts";
 import type { KObject } from "../../api/types.ts";
 import { forbidden } from "../../machinery/errors.ts";
 import type { WatchCache } from "../watchcache.ts";
+import { admitPodLimits } from "./limitranger.ts";
+import { podQosClass } from "./strategy.ts";
 
 /** The part of the watch cache admission reads. */
 export type CacheView = Pick<WatchCache, "list" | "get">;
 
 const priorityClasses = findResource("scheduling.k8s.io", "v1", "priorityclasses")!;
+const limitRanges = findResource("", "v1", "limitranges")!;
 
 /** How long pods tolerate the node lifecycle taints unless they say otherwise (kube-apiserver's flags). */
 export interface AdmissionSettings {
@@ -99,6 +102,8 @@ function admitPriorityClass(cache: CacheView, pc: KObject, isUpdate: boolean): v
  */
 export function admitCreate(cache: CacheView, settings: AdmissionSettings, info: ResourceInfo, obj: KObject): void {
   if (info.kind === "Pod" && info.group === "") {
+    admitPodLimits(cache, limitRanges.storage, obj);
+    if (obj.status?.qosClass) obj.status.qosClass = podQosClass(obj); // the QoS class follows admitted resources, as upstream's PrepareForCreate
     admitPodPriority(cache, obj);
     admitPodTolerations(settings, obj);
   } else if (info.kind === "PriorityClass") admitPriorityClass(cache, obj, false);

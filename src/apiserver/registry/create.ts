@@ -1,6 +1,6 @@
 /**
  * Create: prepare metadata (name generation, uid, timestamps, generation),
- * admit (admission.ts), default, validate, admit (namespace lifecycle), allocate Service addresses
+ * default, admit (admission.ts), validate, admit (namespace lifecycle), allocate Service addresses
  * and write create-if-absent. dryRun=All stops before the write.
  */
 import type { ResourceInfo } from "../../api/resources.ts";
@@ -60,8 +60,12 @@ export async function createObject(
   prepareMetaForCreate(info, obj);
   prepareStatusForCreate(info, obj);
   if (info.kind === csrKind) await prepareCsrForCreate(obj, opts.user);
-  admitCreate(reg.cache, reg.admission, info, obj);
-  defaultAndValidate(info, obj, () => validateCreate(info, obj));
+  defaultAndValidate(
+    info,
+    obj,
+    () => validateCreate(info, obj),
+    () => admitCreate(reg.cache, reg.admission, info, obj),
+  );
   const name = obj.metadata.name!;
   await reg.admitNamespace(info, namespace, name);
   let alloc: Allocation | undefined;

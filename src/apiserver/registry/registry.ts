@@ -143,9 +143,10 @@ export function handleUnknownFields(info: ResourceInfo, obj: KObject, opts: Writ
   for (const p of unknown) opts.warnings.push(`unknown field "${p}"`);
 }
 
-/** Applies defaults then throws 422 Invalid when `validate` reports errors. */
-export function defaultAndValidate(info: ResourceInfo, obj: KObject, validate: () => FieldError[]): void {
+/** Applies defaults, runs `admit` (mutating admission, which sees defaulted objects as upstream's does), then throws 422 Invalid when `validate` reports errors. */
+export function defaultAndValidate(info: ResourceInfo, obj: KObject, validate: () => FieldError[], admit?: () => void): void {
   applyDefaults(info, obj);
+  admit?.();
   const errs = validate();
   if (errs.length) throw invalid(info.kind, info.group, obj.metadata.name ?? obj.metadata.generateName ?? "", errs);
 }
