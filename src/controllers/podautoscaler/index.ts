@@ -151,11 +151,9 @@ class HorizontalController implements Controller {
     } else if (current > max) {
       reason = "Current number of replicas above Spec.MaxReplicas";
       desired = max;
-      setCondition(status, { type: "ScalingLimited", status: "True", reason: "TooManyReplicas", message: "the desired replica count is more than the maximum replica count" }, now);
     } else if (current < min) {
       reason = "Current number of replicas below Spec.MinReplicas";
       desired = min;
-      setCondition(status, { type: "ScalingLimited", status: "True", reason: "TooFewReplicas", message: "the desired replica count is less than the minimum replica count" }, now);
     } else {
       const selectorText: string = scale.status?.selector ?? "";
       let selector;
