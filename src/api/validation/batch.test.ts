@@ -1,5 +1,6 @@
 /** Job and CronJob validation, including cron schedules. */
 import { test } from "node:test";
+import { existsSync } from "node:fs";
 import assert from "node:assert/strict";
 import { validateCreate, validateUpdate } from "./index.ts";
 import { cronScheduleError } from "./batch.ts";
@@ -73,6 +74,10 @@ test("cronjob validation", () => {
     ["spec.concurrencyPolicy", "FieldValueNotSupported"],
   ]);
   assert.deepEqual(validateCreate(CJ, cj({ timeZone: "Europe/Berlin" })), []);
+  if (existsSync("/usr/share/zoneinfo/UTC")) {
+    const lower = validateCreate(CJ, cj({ timeZone: "utc" }));
+    assert.deepEqual(lower.map((e) => [e.field, e.detail]), [["spec.timeZone", "unknown time zone utc"]], "zone names are case-sensitive, as Go's LoadLocation");
+  }
   assert.deepEqual(pairs(validateCreate(CJ, cj({ schedule: "TZ=UTC * * * * *" }))), [["spec.schedule", "FieldValueInvalid"]]);
   assert.deepEqual(pairs(validateCreate(CJ, cj({}, { name: "a".repeat(53) }))), [["metadata.name", "FieldValueInvalid"]]);
   const sel = validateCreate(CJ, cj({ jobTemplate: { spec: { ...jobSpec(), selector: { matchLabels: { a: "b" } } } } }));

@@ -5,6 +5,8 @@
  * generated-selector rules for Jobs.
  */
 
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { fieldErr, type FieldError } from "../../machinery/errors.ts";
 import {
   childPath,
@@ -127,12 +129,23 @@ export function cronScheduleError(spec: string): string | undefined {
   }
 }
 
-/** Whether the IANA zone name is known to this runtime. */
+const ZONEINFO = "/usr/share/zoneinfo";
+
+/**
+ * Whether the IANA zone name is known: to this runtime, and, where the
+ * system has a zone database, as a file there (names are case-sensitive, as
+ * Go's time.LoadLocation reads them: "utc" is not "UTC").
+ */
 export function isKnownTimeZone(tz: string): boolean {
   if (tz === "UTC" || tz === "") return true;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
+  } catch {
+    return false;
+  }
+  if (!existsSync(ZONEINFO)) return true;
+  try {
+    return statSync(join(ZONEINFO, tz)).isFile();
   } catch {
     return false;
   }
