@@ -11,6 +11,7 @@
  * is AlwaysAllow, or (IfHealthyBudget, the default) when the budget is met.
  */
 import { findResource } from "../api/resources.ts";
+import { setStatusCondition } from "../api/conditions.ts";
 import type { KObject, LabelSelector } from "../api/types.ts";
 import { badRequest, conflict, forbidden, StatusError } from "../machinery/errors.ts";
 import { selectorFromLabelSelector } from "../machinery/labels.ts";
@@ -121,17 +122,8 @@ async function takeDisruption(ctx: RequestContext, pdbName: string, podName: str
     }
     const status = { ...st, disruptionsAllowed: allowed - 1, disruptedPods: { ...(st.disruptedPods ?? {}), [podName]: nowTimestamp() } };
     if (allowed - 1 === 0) {
-      const conditions = (st.conditions ?? []) as Record<string, unknown>[];
-      const old = conditions.find((c) => c.type === "DisruptionAllowed");
-      const cond = {
-        type: "DisruptionAllowed",
-        status: "False",
-        reason: "InsufficientPods",
-        message: (old?.message as string | undefined) ?? "",
-        observedGeneration: st.observedGeneration,
-        lastTransitionTime: old?.status === "False" ? old.lastTransitionTime : nowTimestamp(),
-      };
-      status.conditions = old ? conditions.map((c) => (c === old ? cond : c)) : [...conditions, cond];
+      const cond = { type: "DisruptionAllowed", status: "False", reason: "InsufficientPods", message: "", observedGeneration: st.observedGeneration };
+      status.conditions = setStatusCondition(st.conditions, cond, nowTimestamp());
     }
     pdb.status = status;
     return pdb;

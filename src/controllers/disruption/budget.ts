@@ -4,6 +4,7 @@
  * disruption controller writes, as upstream's disruption controller computes
  * them.
  */
+import { setStatusCondition, type StatusCondition } from "../../api/conditions.ts";
 import type { KObject } from "../../api/types.ts";
 import { isPodReady } from "../endpoints/pods.ts";
 
@@ -111,15 +112,6 @@ export function budgetStatus(
  */
 export function failSafeStatus(pdb: KObject, message: string, now: string): Record<string, unknown> {
   const st = (pdb.status ?? {}) as Record<string, unknown>;
-  const conditions = (st.conditions ?? []) as Record<string, unknown>[];
-  const old = conditions.find((x) => x.type === "DisruptionAllowed");
-  const condition = {
-    type: "DisruptionAllowed",
-    status: "False",
-    reason: "SyncFailed",
-    message,
-    observedGeneration: st.observedGeneration ?? 0,
-    lastTransitionTime: old && old.status === "False" ? old.lastTransitionTime : now,
-  };
-  return { ...st, disruptionsAllowed: 0, conditions: [...conditions.filter((x) => x.type !== "DisruptionAllowed"), condition] };
+  const condition = { type: "DisruptionAllowed", status: "False", reason: "SyncFailed", message, observedGeneration: (st.observedGeneration as number | undefined) ?? 0 };
+  return { ...st, disruptionsAllowed: 0, conditions: setStatusCondition(st.conditions as StatusCondition[] | undefined, condition, now) };
 }
