@@ -182,7 +182,7 @@ class NodeLifecycleController implements Controller {
     return written;
   }
 
-  /** Sets the Ready condition of the node's pods to False (upstream's MarkPodsNotReady). */
+  /** Sets the Ready condition of the node's pods to False with a NodeNotReady event each (upstream's MarkPodsNotReady). */
   async #markPodsNotReady(ctx: ControllerContext, nodeName: string, now: number): Promise<void> {
     for (const pod of this.#pods.byIndex(podsByNode, nodeName)) {
       const conditions = (pod.status?.conditions ?? []) as Record<string, unknown>[];
@@ -194,7 +194,10 @@ class NodeLifecycleController implements Controller {
         await ctx.client.resource(podsRes).updateStatus(pod.metadata.namespace!, next);
       } catch (err) {
         if (!isNotFound(err) && !isConflict(err)) throw err;
+        continue;
       }
+      // After the update, so the pod still exists (as upstream).
+      this.#nodeEvents.event(pod, "Warning", "NodeNotReady", "Node is not ready");
     }
   }
 

@@ -94,6 +94,10 @@ test("a silent node goes Unknown, is tainted, its pods are evicted, and it recov
     const tolerant = await pods.get("default", "tolerant");
     assert.equal(tolerant.metadata.deletionTimestamp, undefined, "a pod tolerating forever stays");
     assert.equal(conditionOf(tolerant, "Ready"), "False", "pods of an unreachable node are marked not ready");
+    const notReady = await eventually("NodeNotReady event for the pod", async () =>
+      (await env.client.resource(findResource("", "v1", "events")!).list("default")).items.find((e) => e.involvedObject?.name === "tolerant" && e.reason === "NodeNotReady"),
+    );
+    assert.deepEqual([notReady.type, notReady.message], ["Warning", "Node is not ready"]);
     const healthy = await pods.get("default", "healthy");
     assert.equal(healthy.metadata.deletionTimestamp, undefined);
     assert.equal(conditionOf(await nodes.get("", "node-0"), "Ready"), "True");
