@@ -67,8 +67,9 @@ test("the resource table is served and patches are guarded", () => {
     { op: "remove", path: "/metadata/finalizers/1" },
   ]);
   assert.equal(removeFinalizerPatch(o, "foregroundDeletion"), undefined);
-  const p = removeOwnerRefsPatch(o, new Set(["x", "x2"])) as { op: string; path: string }[];
-  assert.deepEqual(p.filter((x) => x.op === "remove").map((x) => x.path), ["/metadata/ownerReferences/2", "/metadata/ownerReferences/0"]);
+  assert.deepEqual(removeOwnerRefsPatch(o, new Set(["x", "x2"])), {
+    metadata: { ownerReferences: [{ $patch: "delete", uid: "x" }, { $patch: "delete", uid: "x2" }], uid: "u" },
+  });
 });
 
 test("garbage collection: background, foreground, orphan", async () => {

@@ -89,16 +89,14 @@ export function policyFor(o: KObject): "Orphan" | "Foreground" | "Background" {
   return "Background";
 }
 
-/** JSON patch removing the ownerReferences whose uid is in `uids` (each guarded by a test). */
-export function removeOwnerRefsPatch(o: KObject, uids: Set<string>): unknown[] {
-  const ops: unknown[] = [{ op: "test", path: "/metadata/uid", value: o.metadata.uid }];
-  const refs = ownerRefs(o);
-  for (let i = refs.length - 1; i >= 0; i--) {
-    if (!uids.has(refs[i].uid)) continue;
-    ops.push({ op: "test", path: `/metadata/ownerReferences/${i}/uid`, value: refs[i].uid });
-    ops.push({ op: "remove", path: `/metadata/ownerReferences/${i}` });
-  }
-  return ops;
+/**
+ * Strategic merge patch removing the ownerReferences whose uid is in `uids`
+ * (by their merge key, so a stale copy of the object cannot misplace it), and
+ * naming the object's uid so that it fails on a recreated object, as
+ * upstream's garbage collector patches.
+ */
+export function removeOwnerRefsPatch(o: KObject, uids: Set<string>): unknown {
+  return { metadata: { ownerReferences: [...uids].map((uid) => ({ $patch: "delete", uid })), uid: o.metadata.uid } };
 }
 
 /** JSON patch removing finalizer `f` (guarded by a test); undefined when absent. */

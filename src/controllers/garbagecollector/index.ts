@@ -190,7 +190,7 @@ class GarbageCollector implements Controller {
     if (!gone.size) return recheck;
     try {
       if (solid.length) {
-        await rc.patch(ns, obj.metadata.name!, "json", removeOwnerRefsPatch(obj, gone));
+        await rc.patch(ns, obj.metadata.name!, "strategic", removeOwnerRefsPatch(obj, gone));
         return recheck;
       }
       const policy = waiting && this.#dependents(obj.metadata.uid!).length ? "Foreground" : policyFor(obj);
@@ -218,7 +218,7 @@ class GarbageCollector implements Controller {
     const uid = owner.metadata.uid!;
     for (const d of this.#dependents(uid)) {
       try {
-        await ctx.client.resource(d.info).patch(d.obj.metadata.namespace ?? "", d.obj.metadata.name!, "json", removeOwnerRefsPatch(d.obj, new Set([uid])));
+        await ctx.client.resource(d.info).patch(d.obj.metadata.namespace ?? "", d.obj.metadata.name!, "strategic", removeOwnerRefsPatch(d.obj, new Set([uid])));
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
