@@ -135,6 +135,7 @@ test("events: core and events.k8s.io share one field set", () => {
   assert.equal(sel.toString(), "involvedObject.name=p,reportingComponent=kubelet");
   assert.equal(sel.matches(objectFields("Event", "events.k8s.io", ev)), true);
   assert.equal(sel.matches(f), true);
+  assert.equal(sel.matches(objectFields("Event", "events.k8s.io", core)), true, "stored (core) objects match events.k8s.io selectors");
   assert.equal(
     badRequestMessage(() => checkFieldSelector("Event", "events.k8s.io", parseFieldSelector("involvedObject.name=p"))),
     "field label not supported: involvedObject.name",

@@ -205,8 +205,10 @@ const specificFields: Record<string, FieldFn> = {
     };
   },
   // Served as events.k8s.io/v1; the field names are the core ones, which the
-  // events.k8s.io labels are converted to (see convertFieldLabel).
+  // events.k8s.io labels are converted to (see convertFieldLabel). The object
+  // may be in either form: the apiserver matches its stored (core) objects.
   "events.k8s.io/Event": (o) => {
+    if (get(o, "involvedObject") !== undefined || get(o, "source") !== undefined || get(o, "reportingComponent") !== undefined) return specificFields["/Event"](o);
     const ref = (f: string) => str(get(o, "regarding", f));
     return {
       "involvedObject.kind": ref("kind"),

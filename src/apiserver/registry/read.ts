@@ -37,8 +37,8 @@ export type Matcher = (obj: KObject) => boolean;
 /** Builds the selector predicate of a list or watch (400 on bad selectors). */
 export function buildMatcher(info: ResourceInfo, labelSelector?: string, fieldSelector?: string): Matcher | undefined {
   const ls = labelSelector ? parseSelector(labelSelector) : undefined;
-  const fs = fieldSelector ? parseFieldSelector(fieldSelector) : undefined;
-  if (fs) checkFieldSelector(info.kind, info.group, fs);
+  // Labels are converted to the names objectFields produces (events.k8s.io regarding.name → involvedObject.name).
+  const fs = fieldSelector ? checkFieldSelector(info.kind, info.group, parseFieldSelector(fieldSelector)) : undefined;
   const useLabels = ls && !ls.empty();
   const useFields = fs && !fs.empty();
   if (!useLabels && !useFields) return undefined;
