@@ -9,13 +9,14 @@ export interface StatusCondition extends NewCondition {
   lastTransitionTime?: string;
 }
 
-/** A condition to set: lastTransitionTime is decided by setStatusCondition. */
+/** A condition to set: lastTransitionTime is decided by setStatusCondition; other members (a pod's lastProbeTime) are kept. */
 export interface NewCondition {
   type: string;
   status: string;
   reason?: string;
   message?: string;
   observedGeneration?: number;
+  [member: string]: unknown;
 }
 
 /** `conditions` with `cond` set (a new array; the input is not changed). `now` stamps a status change. */

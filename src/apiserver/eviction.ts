@@ -69,15 +69,6 @@ function withResourceVersion(opts: DeleteOptions, rv: string | undefined): Delet
   return { ...opts, preconditions: { ...opts.preconditions, resourceVersion: rv } };
 }
 
-/** `conditions` with `cond` set as upstream's UpdatePodCondition does (transition time kept while the status stays). */
-function setPodCondition(conditions: unknown, cond: { type: string; status: string; reason: string; message: string }): Record<string, unknown>[] {
-  const list = Array.isArray(conditions) ? (conditions as Record<string, unknown>[]) : [];
-  const i = list.findIndex((c) => c?.type === cond.type);
-  const old = i >= 0 ? list[i] : undefined;
-  const next = { ...cond, lastProbeTime: null, lastTransitionTime: old?.status === cond.status && old.lastTransitionTime ? old.lastTransitionTime : nowTimestamp() };
-  return i >= 0 ? list.map((c, j) => (j === i ? next : c)) : [...list, next];
-}
-
 /**
  * Marks the pod DisruptionTarget=True (reason EvictionByEvictionAPI), then
  * deletes it. The delete's preconditions are checked against the pod before
@@ -95,7 +86,8 @@ async function markAndDelete(ctx: RequestContext, opts: DeleteOptions, wopts: Wr
       if (pre?.resourceVersion && pre.resourceVersion !== pod.metadata.resourceVersion) {
         throw conflict(podQr, info.name, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${pod.metadata.resourceVersion}). The object might have been modified`);
       }
-      const conditions = setPodCondition(pod.status?.conditions, { type: "DisruptionTarget", status: "True", reason: "EvictionByEvictionAPI", message: "Eviction API: evicting" });
+      const target = { type: "DisruptionTarget", status: "True", reason: "EvictionByEvictionAPI", message: "Eviction API: evicting", lastProbeTime: null };
+      const conditions = setStatusCondition(pod.status?.conditions, target, nowTimestamp());
       pod.status = { ...(pod.status ?? {}), conditions };
       return pod;
     });
