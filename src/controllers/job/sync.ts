@@ -144,12 +144,14 @@ export async function syncJob(d: JobSyncDeps, key: string, namespace: string, na
   // SuccessCriteriaMet), its remaining pods are deleted and count as failed; the terminal
   // condition (Failed / Complete) follows once none of its pods is terminating, as upstream.
   const terminating = (ps: KObject[]): number => ps.filter((p) => p.metadata.deletionTimestamp && !isSucceeded(p) && p.status?.phase !== "Failed").length;
+  /** Pods terminating once `deleted` are (a pod never bound goes at once). */
+  const stillStopping = (deleted: KObject[]): number => terminating(pods) + deleted.filter((p) => p.spec?.nodeName).length;
   let failure: { reason: string; message: string } | undefined;
   const deadlineMs = spec.activeDeadlineSeconds != null && status.startTime ? Date.parse(status.startTime) + spec.activeDeadlineSeconds * 1000 : undefined;
   const target = conds.find((c) => (c.type === "FailureTarget" || c.type === "SuccessCriteriaMet") && c.status === "True");
-  if (target?.type === "FailureTarget") failure = { reason: target.reason ?? "", message: target.message ?? "" };
-  else if (target) failure = undefined;
-  else if (failJob) failure = { reason: "PodFailurePolicy", message: failJob };
+  if (target) {
+    if (target.type === "FailureTarget") failure = { reason: target.reason ?? "", message: target.message ?? "" };
+  } else if (failJob) failure = { reason: "PodFailurePolicy", message: failJob };
   else if (status.failed > (spec.backoffLimit ?? 6)) failure = { reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" };
   else if (!suspended && deadlineMs !== undefined && nowMs >= deadlineMs) failure = { reason: "DeadlineExceeded", message: "Job was active longer than specified deadline" };
   const complete =
@@ -163,7 +165,7 @@ export async function syncJob(d: JobSyncDeps, key: string, namespace: string, na
     const counted = active.filter((p) => hasFinalizer(p) && !released.has(p.metadata.uid!) && (!indexed || (podIndex(p) ?? Infinity) < (completions ?? 0)));
     status.failed += counted.length;
     await deletePods(d, key, job, active, released);
-    const left = terminating(pods) + active.filter((p) => p.spec?.nodeName).length;
+    const left = stillStopping(active);
     status.active = 0;
     status.ready = 0;
     status.terminating = left;
@@ -188,7 +190,7 @@ export async function syncJob(d: JobSyncDeps, key: string, namespace: string, na
     await deletePods(d, key, job, active, released);
     status.active = 0;
     status.ready = 0;
-    status.terminating = terminating(pods) + active.filter((p) => p.spec?.nodeName).length;
+    status.terminating = stillStopping(active);
     if (setCondition(conds, "Suspended", "True", "JobSuspended", "Job suspended", now)) d.recorder.event(job, "Normal", "Suspended", "Job suspended");
     await writeStatus(d, current, status);
     return;
