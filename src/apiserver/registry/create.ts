@@ -1,7 +1,8 @@
 /**
  * Create: prepare metadata (name generation, uid, timestamps, generation),
- * default, admit (admission.ts), validate, admit (namespace lifecycle), allocate Service addresses
- * and write create-if-absent. dryRun=All stops before the write.
+ * default, admit (admission.ts), validate, admit (namespace lifecycle, then
+ * resource quotas: quota.ts), allocate Service addresses and write
+ * create-if-absent. dryRun=All stops before the write.
  */
 import type { ResourceInfo } from "../../api/resources.ts";
 import type { KObject } from "../../api/types.ts";
@@ -10,6 +11,7 @@ import { alreadyExists, badRequest, invalid } from "../../machinery/errors.ts";
 import { KeyExistsError } from "../../storage/types.ts";
 import { admitCreate } from "./admission.ts";
 import type { Allocation } from "./allocator.ts";
+import { admitQuota } from "./quota.ts";
 import {
   dropEmptyMetadata,
   encodeForStorage,
@@ -68,6 +70,7 @@ export async function createObject(
   );
   const name = obj.metadata.name!;
   await reg.admitNamespace(info, namespace, name);
+  await admitQuota(reg, info, namespace, obj, opts);
   let alloc: Allocation | undefined;
   if (info.kind === "Service") {
     const res = reg.allocators.assign(obj, undefined);

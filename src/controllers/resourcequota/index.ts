@@ -13,7 +13,7 @@ import type { KObject } from "../../api/types.ts";
 import { isConflict, isNotFound, metaNamespaceKey, runWorkers, splitKey, WorkQueue, type Informer, type ReconcileResult } from "../../client/index.ts";
 import { canonical } from "../endpoints/pods.ts";
 import type { Controller, ControllerContext, ControllerFactory } from "../types.ts";
-import { calculateUsage, canonicalHard, evaluatorFor } from "./usage.ts";
+import { calculateUsage, canonicalHard, evaluatorFor } from "../../api/quota/usage.ts";
 
 const quotasRes = findResource("", "v1", "resourcequotas")!;
 /** Resources watched from the start (the core evaluators'). */

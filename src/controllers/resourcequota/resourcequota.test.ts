@@ -11,7 +11,7 @@ import { findResource, type ResourceInfo } from "../../api/resources.ts";
 import type { KObject } from "../../api/types.ts";
 import { eventually, startControllerTestEnv } from "../testing.ts";
 import { newResourceQuotaController, quotaStatus } from "./index.ts";
-import { calculateUsage, countResource, evaluatorFor } from "./usage.ts";
+import { calculateUsage, countResource, evaluatorFor } from "../../api/quota/usage.ts";
 
 const now = Date.parse("2024-01-01T00:00:00Z");
 

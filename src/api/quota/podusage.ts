@@ -9,7 +9,7 @@
  * plus overhead. Also the pod scope predicates (Terminating, BestEffort,
  * PriorityClass, CrossNamespacePodAffinity).
  */
-import type { KObject } from "../../api/types.ts";
+import type { KObject } from "../types.ts";
 import { Quantity, tryParseQuantity } from "../../machinery/quantity.ts";
 
 /** A resource list with exact quantities. */

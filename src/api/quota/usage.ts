@@ -7,8 +7,8 @@
  * usage. Every tracked resource starts at zero; names no evaluator knows are
  * left out. Pure: objects come from a caller-supplied lookup.
  */
-import { findResource, preferredVersion, type ResourceInfo } from "../../api/resources.ts";
-import type { KObject } from "../../api/types.ts";
+import { findResource, preferredVersion, type ResourceInfo } from "../resources.ts";
+import type { KObject } from "../types.ts";
 import { Quantity, tryParseQuantity } from "../../machinery/quantity.ts";
 import { addInto, chargeExpiry, isChargedPod, podMatchesScope, podUsage, type QuantityMap, type ScopeRequirement } from "./podusage.ts";
 
