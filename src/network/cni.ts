@@ -33,13 +33,18 @@ function intToIp(n: number): string {
   return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join(".");
 }
 
+/** The netmask of an IPv4 prefix length as an unsigned 32-bit integer (0 for /0). */
+export function cidrMask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
 /** Parses an IPv4 CIDR into its network address (normalized) and prefix length; throws on invalid input. */
 export function parseCidr(cidr: string): { network: string; prefix: number } {
   const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(cidr.trim());
   if (!m) throw new Error(`invalid IPv4 CIDR "${cidr}"`);
   const prefix = Number(m[2]);
   if (prefix < 1 || prefix > 30) throw new Error(`CIDR "${cidr}": prefix must be between 1 and 30`);
-  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  const mask = cidrMask(prefix);
   return { network: intToIp((ipToInt(m[1]) & mask) >>> 0), prefix };
 }
 

@@ -10,7 +10,7 @@
 import { execFile } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { promisify } from "node:util";
-import { ipToInt, parseCidr } from "./cni.ts";
+import { cidrMask, ipToInt, parseCidr } from "./cni.ts";
 
 const run = promisify(execFile);
 
@@ -27,11 +27,9 @@ export interface RangeHolder {
   address: string;
 }
 
-const maskOf = (prefix: number): number => (prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0);
-
 /** Whether two IPv4 networks share any address (one contains the other). */
 export function networksOverlap(a: { network: string; prefix: number }, b: { network: string; prefix: number }): boolean {
-  const m = maskOf(Math.min(a.prefix, b.prefix));
+  const m = cidrMask(Math.min(a.prefix, b.prefix));
   return ((ipToInt(a.network) & m) >>> 0) === ((ipToInt(b.network) & m) >>> 0);
 }
 

@@ -4,6 +4,7 @@
  * rules for resourceVersion preconditions, the spec/status split, generation,
  * immutable metadata, finalizer-completed deletion and no-op detection.
  */
+import { setStatusCondition, type StatusCondition } from "../../api/conditions.ts";
 import type { ResourceInfo } from "../../api/resources.ts";
 import type { KObject } from "../../api/types.ts";
 import { validateStatusUpdate, validateUpdate } from "../../api/validation/index.ts";
@@ -332,11 +333,8 @@ export async function updateStatusWith(reg: Registry, info: ResourceInfo, namesp
 
 /** `conditions` with PodScheduled=True set the way upstream's UpdatePodCondition does. */
 function withScheduledCondition(conditions: unknown): Record<string, unknown>[] {
-  const list = Array.isArray(conditions) ? (conditions as Record<string, unknown>[]) : [];
-  const i = list.findIndex((c) => c?.type === "PodScheduled");
-  const old = i >= 0 ? list[i] : undefined;
-  const cond = { type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: old?.status === "True" && old.lastTransitionTime ? old.lastTransitionTime : nowTimestamp() };
-  return i >= 0 ? list.map((c, j) => (j === i ? cond : c)) : [...list, cond];
+  const list = Array.isArray(conditions) ? (conditions as StatusCondition[]) : [];
+  return setStatusCondition(list, { type: "PodScheduled", status: "True", lastProbeTime: null }, nowTimestamp());
 }
 
 /**
